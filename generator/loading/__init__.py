@@ -1,0 +1,1 @@
+"""Loading stage: reads content files into unlinked papers and profiles."""
