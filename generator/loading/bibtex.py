@@ -1,0 +1,308 @@
+"""Loading stage for .bib files: parse, resolve macros and crossrefs, make papers.
+
+bibtexparser's ``Library``, ``Entry`` and ``Block`` names stay inside this
+module. It knows nothing about author pages, venues pages or output.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import bibtexparser
+from bibtexparser import model as bib
+
+from ..config import Limits
+from ..diagnostics import Location, Report
+from ..links import doi_url, safe_url
+from ..model import Link, Paper
+from ..venues import kind_for, venue_text_for
+from .bibtex_values import brace_balance, evaluate, is_month_macro
+from .latex import check_braces, decode_latex, decode_plain
+from .names import parse_names
+
+logger = logging.getLogger(__name__)
+# bibtexparser logs each failed block itself; we report them with file:line instead.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+_CONTAINER_TYPES = {"proceedings", "book", "collection", "mvproceedings", "mvbook", "mvcollection", "periodical"}
+_CONTAINED_TYPES = {"inproceedings", "incollection", "inbook", "conference", "bookinbook", "suppbook"}
+_NOT_INHERITED = {"crossref", "xref", "ids", "key", "sortkey", "label"}
+_MONTH_NUMBERS = {name: index for index, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_ARXIV_ID = re.compile(r"^(?:arxiv:)?\s*(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)$", re.I)
+
+
+@dataclass
+class RawEntry:
+    """One entry as written: field names in lower case, values as raw expressions."""
+
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    location: Location
+    resolved: dict[str, str] = field(default_factory=dict)
+    month_macro: str = ""
+
+
+@dataclass
+class BibFile:
+    """What one .bib file contributes: entries, macro definitions and preambles."""
+
+    path: str
+    entries: list[RawEntry] = field(default_factory=list)
+    strings: list[tuple[str, str, Location]] = field(default_factory=list)
+    preambles: list[str] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+
+
+def decode_bytes(data: bytes, path: str, report: Report) -> str:
+    """Decode a .bib file as UTF-8, or as Windows-1252/Latin-1 with a warning."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            text = data.decode("cp1252")
+            encoding = "Windows-1252"
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+            encoding = "Latin-1"
+        report.warn(Location(path, line), f"file is not valid UTF-8; read as {encoding}. Save it as UTF-8 to be sure accents are right")
+        return text
+
+
+def parse_bib_text(text: str, path: str) -> BibFile:
+    """Parse one .bib file's text into raw entries; problems go into the file's report."""
+    result = BibFile(path)
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    for block in library.blocks:
+        line = (block.start_line or 0) + 1
+        if isinstance(block, bib.Entry):
+            result.entries.append(_raw_entry(block, path, line))
+        elif isinstance(block, bib.String):
+            result.strings.append((block.key.lower(), block.value, Location(path, line)))
+        elif isinstance(block, bib.Preamble):
+            result.preambles.append(block.value)
+        elif isinstance(block, bib.DuplicateFieldKeyBlock):
+            entry = block.ignore_error_block
+            names = ", ".join(sorted(block.duplicate_keys))
+            result.report.warn(
+                Location(path, line),
+                f"entry '{entry.key}' sets the field(s) {names} more than once; the first value is kept",
+            )
+            result.entries.append(_raw_entry(entry, path, line))
+        elif isinstance(block, bib.DuplicateBlockKeyBlock):
+            # Kept: the merging stage merges entries with one key and reports both places.
+            entry = block.ignore_error_block
+            if isinstance(entry, bib.Entry):
+                result.entries.append(_raw_entry(entry, path, line))
+        elif isinstance(block, bib.ParsingFailedBlock):
+            result.report.warn(Location(path, line), f"entry could not be parsed and is skipped: {_failure_reason(block)}")
+    return result
+
+
+def _failure_reason(block: bib.ParsingFailedBlock) -> str:
+    error = block.error
+    message = getattr(error, "abort_reason", None) or getattr(error, "message", None) or str(error)
+    reason = " ".join(str(message).split()).rstrip(".")
+    raw = block.raw or ""
+    depth = brace_balance(raw)
+    if depth > 0:
+        reason += f" ({depth} unclosed '{{' in the entry)"
+    return reason or "invalid BibTeX syntax"
+
+
+def _raw_entry(entry: bib.Entry, path: str, line: int) -> RawEntry:
+    fields: dict[str, str] = {}
+    for item in entry.fields:
+        name = item.key.strip().lower()
+        if name not in fields:
+            fields[name] = item.value
+    return RawEntry(entry.key.strip(), entry.entry_type.strip().lower(), fields, Location(path, line))
+
+
+def resolve_entries(files: list[BibFile], report: Report) -> list[RawEntry]:
+    """Resolve macros and crossrefs across all .bib files of a site, in file order."""
+    macros: dict[str, str] = {}
+    defined_at: dict[str, Location] = {}
+    for bib_file in files:
+        for name, raw, location in bib_file.strings:
+            value, _missing = evaluate(raw, macros)
+            if name in macros and macros[name] != value:
+                report.warn(location, f"macro '{name}' is redefined (first defined at {defined_at[name]}); the new value is used from here on")
+            macros[name] = value
+            defined_at.setdefault(name, location)
+
+    entries = [entry for bib_file in files for entry in bib_file.entries]
+    for entry in entries:
+        undefined: list[str] = []
+        for name, raw in entry.fields.items():
+            value, missing = evaluate(raw, macros)
+            undefined.extend(missing)
+            entry.resolved[name] = value
+            if name == "month" and is_month_macro(raw):
+                entry.month_macro = raw.strip().lower()
+        if undefined:
+            names = ", ".join(sorted(set(undefined)))
+            report.warn(entry.location, f"entry '{entry.key}' uses undefined macro(s) {names}; the names are shown as written")
+
+    by_key: dict[str, RawEntry] = {}
+    for entry in entries:
+        by_key.setdefault(entry.key.lower(), entry)
+    for entry in entries:
+        parent_key = entry.resolved.get("crossref", "").strip()
+        if parent_key:
+            _inherit(entry, parent_key, by_key, report)
+    return entries
+
+
+def _inherit(entry: RawEntry, parent_key: str, by_key: dict[str, RawEntry], report: Report) -> None:
+    parent = by_key.get(parent_key.lower())
+    if parent is None:
+        report.warn(entry.location, f"entry '{entry.key}' has crossref '{parent_key}', which no .bib file of the site defines")
+        return
+    if parent is entry:
+        return
+    for name, value in parent.resolved.items():
+        if name in _NOT_INHERITED:
+            continue
+        target = name
+        if parent.entry_type in _CONTAINER_TYPES and entry.entry_type in _CONTAINED_TYPES and name == "title":
+            target = "booktitle"
+        if target not in entry.resolved:
+            entry.resolved[target] = value
+            if name == "month" and parent.month_macro and not entry.month_macro:
+                entry.month_macro = parent.month_macro
+    del entry.resolved["crossref"]
+
+
+def entry_to_paper(entry: RawEntry, limits: Limits, report: Report) -> Paper | None:
+    """Make a paper from a resolved entry, or report why it cannot be shown and return None."""
+    fields = {name: _limited(value, name, entry, limits, report) for name, value in entry.resolved.items()}
+    for name, value in fields.items():
+        problem = check_braces(value)
+        if problem:
+            report.warn(entry.location, f"entry '{entry.key}', field '{name}': {problem}")
+
+    title_source = fields.get("title", "").strip()
+    if not title_source:
+        report.warn(entry.location, f"entry '{entry.key}' has no title and is skipped")
+        return None
+
+    people_field = "author" if fields.get("author", "").strip() else "editor"
+    authors, et_al = parse_names(fields.get(people_field, ""))
+    if len(authors) > limits.max_authors:
+        report.warn(entry.location, f"entry '{entry.key}' has {len(authors)} authors; only the first {limits.max_authors} are shown")
+        authors = authors[: limits.max_authors]
+        et_al = True
+
+    year, month = _date_of(fields, entry, report)
+    decoded = {name: decode_plain(value) for name, value in fields.items() if name in _VENUE_FIELDS}
+    venue_source = venue_text_for(entry.entry_type, decoded)
+    venue_raw = _raw_venue(entry.entry_type, fields, venue_source)
+    abstract = decode_latex(fields["abstract"]) if fields.get("abstract", "").strip() else None
+
+    export = dict(fields)
+    if entry.month_macro:
+        export["month"] = entry.month_macro
+    return Paper(
+        key=entry.key,
+        entry_type=entry.entry_type,
+        kind=kind_for(entry.entry_type, decoded),
+        title=decode_latex(title_source),
+        authors=authors,
+        et_al=et_al,
+        year=year,
+        month=month,
+        venue=decode_latex(venue_raw) if venue_raw else None,
+        abstract=abstract,
+        links=_links_of(fields, entry, report),
+        fields=export,
+        location=entry.location,
+    )
+
+
+_VENUE_FIELDS = {
+    "booktitle", "journal", "journaltitle", "eprint", "eprinttype", "archiveprefix", "primaryclass",
+    "school", "institution", "publisher", "howpublished", "organization", "series", "type", "eventtitle",
+}
+
+
+def _raw_venue(entry_type: str, fields: dict[str, str], decoded_venue: str | None) -> str | None:
+    """Find the source (LaTeX) form of the venue text that venue_text_for chose from decoded fields."""
+    if not decoded_venue:
+        return None
+    for name in _VENUE_FIELDS:
+        value = fields.get(name)
+        if value and decode_plain(value).strip() == decoded_venue.strip():
+            return value
+    return decoded_venue
+
+
+def _limited(value: str, name: str, entry: RawEntry, limits: Limits, report: Report) -> str:
+    if len(value) <= limits.max_field_chars:
+        return value
+    report.warn(entry.location, f"entry '{entry.key}', field '{name}' has {len(value)} characters; it is cut to {limits.max_field_chars}")
+    return value[: limits.max_field_chars]
+
+
+def _date_of(fields: dict[str, str], entry: RawEntry, report: Report) -> tuple[int | None, int | None]:
+    year_text = fields.get("year", "").strip() or fields.get("date", "").strip()[:4]
+    year: int | None = None
+    if year_text:
+        match = _YEAR.search(decode_plain(year_text))
+        if match and 1000 <= int(match.group(1)) <= 2999:
+            year = int(match.group(1))
+        else:
+            report.warn(entry.location, f"entry '{entry.key}' has an invalid year {year_text!r}; it is listed without a year")
+    month: int | None = None
+    if entry.month_macro:
+        month = _MONTH_NUMBERS[entry.month_macro]
+    else:
+        month_text = fields.get("month", "").strip().lower()
+        if month_text.isdigit() and 1 <= int(month_text) <= 12:
+            month = int(month_text)
+        elif month_text[:3] in _MONTH_NUMBERS:
+            month = _MONTH_NUMBERS[month_text[:3]]
+        elif not month_text:
+            date = fields.get("date", "")
+            if re.match(r"^\d{4}-\d{2}", date) and 1 <= int(date[5:7]) <= 12:
+                month = int(date[5:7])
+    return year, month
+
+
+def _unwrap_url(value: str) -> str:
+    value = value.strip()
+    match = re.fullmatch(r"\\(?:url|href)\s*\{([^{}]*)\}(?:\s*\{.*\})?", value, re.S)
+    return match.group(1).strip() if match else value
+
+
+def _links_of(fields: dict[str, str], entry: RawEntry, report: Report) -> list[Link]:
+    links: list[Link] = []
+    doi = fields.get("doi", "").strip()
+    if doi:
+        url = doi_url(_unwrap_url(doi))
+        if url:
+            links.append(Link("doi", url))
+        else:
+            report.warn(entry.location, f"entry '{entry.key}' has an invalid DOI {doi!r}; it is shown as text only")
+    eprint = fields.get("eprint", "").strip()
+    archive = (fields.get("eprinttype") or fields.get("archiveprefix") or "").strip().lower()
+    if eprint and (archive == "arxiv" or _ARXIV_ID.match(eprint)) and _ARXIV_ID.match(eprint):
+        identifier = _ARXIV_ID.match(eprint).group(1)  # type: ignore[union-attr]
+        links.append(Link("arxiv", f"https://arxiv.org/abs/{identifier}"))
+    for name, kind in (("url", "url"), ("pdf", "pdf"), ("code", "code")):
+        raw = fields.get(name, "").strip()
+        if not raw:
+            continue
+        url = safe_url(_unwrap_url(raw))
+        if url and not any(link.url == url for link in links):
+            links.append(Link(kind, url))
+        elif not url:
+            report.warn(entry.location, f"entry '{entry.key}', field '{name}': {raw!r} is not an http, https or mailto URL; it is not linked")
+    return links

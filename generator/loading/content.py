@@ -1,0 +1,165 @@
+"""Loading stage entry point: find content files and read them into unlinked objects.
+
+Returns papers (one per YAML record or BibTeX entry, not yet merged),
+profiles and the venue alias table. Never writes anything and never reads
+outside ``content/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import SiteConfig
+from ..diagnostics import ContentError, Location, Report
+from ..model import Paper, Profile
+from ..venues import VenueAliases, load_aliases
+from .bibtex import BibFile, decode_bytes, entry_to_paper, parse_bib_text, resolve_entries
+from .profiles import load_profile
+from .safe_yaml import load_yaml
+from .yaml_records import load_paper_record
+
+logger = logging.getLogger(__name__)
+
+# Below this many bytes of BibTeX, starting worker processes costs more than it saves.
+_PARALLEL_BIB_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class Content:
+    """Everything read from ``content/``, before merging and linking."""
+
+    papers: list[Paper] = field(default_factory=list)
+    profiles: list[Profile] = field(default_factory=list)
+    aliases: VenueAliases = field(default_factory=lambda: load_aliases(None))
+    bib_preambles: list[str] = field(default_factory=list)
+    entry_counts: dict[str, int] = field(default_factory=dict)
+    """Entries read from each .bib file, by path, for the summary and the corpus tests."""
+
+
+@dataclass(frozen=True)
+class ContentFiles:
+    """The content files of a site, by role, as paths relative to the site folder."""
+
+    bib: tuple[str, ...]
+    papers: tuple[str, ...]
+    profiles: tuple[str, ...]
+    venues: str | None
+
+
+def find_content_files(config: SiteConfig, report: Report) -> ContentFiles:
+    """List content files in a stable order; skip links that lead outside ``content/``."""
+    root = config.content_dir
+    site = config.site_dir
+    bib: list[str] = []
+    papers: list[str] = []
+    profiles: list[str] = []
+    venues: str | None = None
+    if not root.is_dir():
+        report.warn(Location("content"), "no content/ folder; the site has no papers")
+        return ContentFiles((), (), (), None)
+    resolved_root = root.resolve()
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            relative = path.relative_to(site).as_posix()
+            if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
+                report.error(Location(relative), "symbolic link points outside content/; it is not read")
+                continue
+            parts = path.relative_to(root).parts
+            suffix = path.suffix.lower()
+            if suffix == ".bib":
+                bib.append(relative)
+            elif suffix in (".yaml", ".yml"):
+                if parts == ("venues.yaml",) or parts == ("venues.yml",):
+                    venues = relative
+                elif parts[0] == "authors":
+                    profiles.append(relative)
+                elif parts[0] == "papers":
+                    papers.append(relative)
+                else:
+                    report.warn(Location(relative), "YAML file outside content/papers/ and content/authors/ is not read")
+    return ContentFiles(tuple(bib), tuple(papers), tuple(profiles), venues)
+
+
+def _read_text(config: SiteConfig, relative: str, limit: int, report: Report) -> str | None:
+    path = config.site_dir / relative
+    size = path.stat().st_size
+    if size > limit:
+        report.error(Location(relative), f"file has {size} bytes, more than the limit of {limit}; it is not read (raise limits in site.yaml if it is genuine)")
+        return None
+    data = path.read_bytes()
+    if relative.endswith(".bib"):
+        return decode_bytes(data, relative, report)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        report.error(Location(relative, line), "file is not valid UTF-8; save it as UTF-8")
+        return None
+
+
+def _parse_bib_file(config: SiteConfig, relative: str) -> BibFile:
+    report = Report()
+    text = _read_text(config, relative, config.limits.max_file_bytes, report)
+    parsed = parse_bib_text(text, relative) if text is not None else BibFile(relative)
+    parsed.report.items[:0] = report.items
+    return parsed
+
+
+def load_content(config: SiteConfig, report: Report, jobs: int = 1) -> Content:
+    """Read every content file of the site; problems go into ``report``."""
+    files = find_content_files(config, report)
+    content = Content()
+
+    if files.venues:
+        text = _read_text(config, files.venues, config.limits.max_yaml_bytes, report)
+        if text is not None:
+            try:
+                content.aliases = load_aliases(load_yaml(text, files.venues))  # type: ignore[arg-type]
+            except ContentError as exc:
+                report.error(exc.location, exc.message)
+            except ValueError as exc:
+                report.error(Location(files.venues), str(exc))
+
+    for relative in files.papers:
+        text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
+        if text is None:
+            continue
+        try:
+            content.papers.append(load_paper_record(text, relative, report))
+        except ContentError as exc:
+            report.error(exc.location, exc.message)
+
+    for relative in files.profiles:
+        text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
+        if text is None:
+            continue
+        try:
+            content.profiles.append(load_profile(text, relative, report))
+        except ContentError as exc:
+            report.error(exc.location, exc.message)
+
+    total_bytes = sum((config.site_dir / p).stat().st_size for p in files.bib)
+    if jobs > 1 and len(files.bib) > 1 and total_bytes > _PARALLEL_BIB_BYTES:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            bib_files = list(pool.map(_parse_bib_file, [config] * len(files.bib), files.bib))
+    else:
+        bib_files = [_parse_bib_file(config, relative) for relative in files.bib]
+    for bib_file in bib_files:
+        report.extend(bib_file.report)
+        content.bib_preambles.extend(bib_file.preambles)
+        content.entry_counts[bib_file.path] = len(bib_file.entries)
+        logger.debug("read %s: %d entries", bib_file.path, len(bib_file.entries))
+
+    for entry in resolve_entries(bib_files, report):
+        paper = entry_to_paper(entry, config.limits, report)
+        if paper is not None:
+            content.papers.append(paper)
+    return content
