@@ -1,0 +1,132 @@
+"""Command line: ``bibfolio build`` and ``bibfolio check``.
+
+Parses options, sets up logging, calls one entry point and maps the result
+to an exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+logger = logging.getLogger("generator")
+
+
+def _common(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("site.yaml"), show_default=True, help="Path of site.yaml; content/ and templates/ are read from its folder."),
+        click.option("--strict", is_flag=True, help="Fail when there are warnings, not only errors."),
+        click.option("-v", "--verbose", count=True, help="Print more: -v lists each phase, -vv each file and tracebacks."),
+        click.option("-q", "--quiet", is_flag=True, help="Print only problems."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.INFO
+    if verbose >= 2:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def _print_report(report: Any) -> None:
+    for diagnostic in report:
+        click.echo(str(diagnostic), err=True)
+
+
+@click.group()
+@click.version_option(package_name="bibfolio")
+def main() -> None:
+    """bibfolio: build a publication and author-profile site from BibTeX and YAML."""
+
+
+@main.command()
+@_common
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: 'output' in site.yaml, or _site).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes for rendering (default: number of cores).")
+@click.option("--base-url", help="Override base_url from site.yaml, e.g. https://user.github.io/repo/ for a project site.")
+@click.option("--profile", is_flag=True, help="Print the time spent in each build phase.")
+def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: Path | None, jobs: int | None, base_url: str | None, profile: bool) -> None:
+    """Build the site.
+
+    Exit codes: 0 when the site was written; 1 when the content or site.yaml
+    has errors (or warnings with --strict), in which case the previous output
+    is left exactly as it was; 2 for invalid command-line usage.
+    """
+    import dataclasses
+
+    from .build import build_site
+    from .config import load_config
+    from .diagnostics import BuildFailed, ConfigError
+
+    _setup_logging(verbose, quiet)
+    started = time.perf_counter()
+    try:
+        config = load_config(config_path)
+        if out_dir is not None:
+            config = dataclasses.replace(config, output_dir=out_dir.resolve())
+        if base_url is not None:
+            config = dataclasses.replace(config, base_url=base_url)
+        logger.info("Building %s from %s", config.output_dir, config.site_dir)
+        result = build_site(config, strict=strict, jobs=jobs)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo("Build failed: site.yaml is invalid; nothing was written.", err=True)
+        sys.exit(1)
+    except BuildFailed as exc:
+        _print_report(exc.report)
+        click.echo(f"Build failed: {exc.reason}.", err=True)
+        sys.exit(1)
+    _print_report(result.report)
+    site = result.site
+    elapsed = time.perf_counter() - started
+    if profile:
+        for phase, seconds in result.phases.items():
+            click.echo(f"  {phase:<8} {seconds:8.3f} s", err=True)
+    if not quiet:
+        warnings = len(result.report.warnings)
+        click.echo(
+            f"Built {len(site.papers)} papers, {len(site.authors)} authors, {len(site.venues)} venues: "
+            f"{result.files} files ({result.written} written, {result.linked} unchanged) in {elapsed:.2f} s"
+            + (f", {warnings} warning(s)" if warnings else "")
+        )
+
+
+@main.command()
+@_common
+def check(config_path: Path, strict: bool, verbose: int, quiet: bool) -> None:
+    """Read and check all content without writing the site.
+
+    Lists every problem with file and line. Exit codes: 0 when there are no
+    errors (warnings allowed unless --strict), 1 otherwise.
+    """
+    from .build import check_site
+    from .config import load_config
+    from .diagnostics import ConfigError
+
+    _setup_logging(verbose, quiet)
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    site, report = check_site(config)
+    _print_report(report)
+    errors, warnings = len(report.errors), len(report.warnings)
+    if not quiet:
+        click.echo(f"Checked {len(site.papers)} papers, {len(site.authors)} authors, {len(site.venues)} venues: {errors} error(s), {warnings} warning(s)")
+    if errors or (strict and warnings):
+        sys.exit(1)

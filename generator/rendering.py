@@ -1,0 +1,228 @@
+"""Rendering stage: plan every output page and turn each into bytes with Jinja2.
+
+Rendering never touches the disk apart from reading templates; the writing
+stage stores what it returns. Templates always autoescape, and content is
+only ever passed to templates as data, never compiled as a template.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import jinja2
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .model import Author, Paper, Site, Venue
+from .words import load_words
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """One file to produce: where it goes, how it is made, and what it is about."""
+
+    output_path: str
+    """Path inside the output folder, with forward slashes (``papers/x/index.html``)."""
+    kind: str
+    """Page kind: home, paper, author, venue, venue_year, list, search, bib, json, not_found."""
+    subject: str = ""
+    """Identity of the subject (paper key, author key, venue key, ``venue key/year``)."""
+    source: str = ""
+    """Content location that caused the page, for clash messages."""
+
+
+def url_for(config: SiteConfig, output_path: str) -> str:
+    """Return the site URL of an output file; ``index.html`` is dropped from folder pages."""
+    if output_path.endswith("index.html"):
+        output_path = output_path[: -len("index.html")]
+    return config.base_path + output_path
+
+
+def paper_path(paper: Paper) -> str:
+    """Return the folder of a paper page."""
+    return f"papers/{paper.slug}/"
+
+
+def author_path(author: Author) -> str:
+    """Return the folder of an author page."""
+    return f"authors/{author.slug}/"
+
+
+def venue_path(venue: Venue, year: int | None = None) -> str:
+    """Return the folder of a venue page, or of one year of a venue."""
+    return f"venues/{venue.slug}/{year}/" if year else f"venues/{venue.slug}/"
+
+
+def bib_path(folder: str, slug: str) -> str:
+    """Return the path of the .bib export that belongs to a page folder."""
+    return f"{folder}{slug}.bib"
+
+
+def plan_pages(site: Site) -> list[PagePlan]:
+    """List every page and export of the site, in a stable order."""
+    plans = [
+        PagePlan("index.html", "home"),
+        PagePlan("404.html", "not_found"),
+        PagePlan("search/index.html", "search"),
+        PagePlan("authors/index.html", "author_list"),
+        PagePlan("venues/index.html", "venue_list"),
+        PagePlan("papers/index.html", "paper_list"),
+        PagePlan("bibliography.bib", "bib_site"),
+    ]
+    for paper in site.papers:
+        folder = paper_path(paper)
+        source = str(paper.location)
+        plans.append(PagePlan(folder + "index.html", "paper", paper.key, source))
+        plans.append(PagePlan(bib_path(folder, paper.slug), "bib_paper", paper.key, source))
+    for author in site.authors:
+        folder = author_path(author)
+        plans.append(PagePlan(folder + "index.html", "author", author.key, f"author '{author.display}'"))
+        if author.papers:
+            plans.append(PagePlan(bib_path(folder, author.slug), "bib_author", author.key, f"author '{author.display}'"))
+    for venue in site.venues:
+        folder = venue_path(venue)
+        plans.append(PagePlan(folder + "index.html", "venue", venue.key, f"venue '{venue.name}'"))
+        plans.append(PagePlan(bib_path(folder, venue.slug), "bib_venue", venue.key, f"venue '{venue.name}'"))
+        for year in venue.years():
+            year_folder = venue_path(venue, year)
+            subject = f"{venue.key}/{year}"
+            plans.append(PagePlan(year_folder + "index.html", "venue_year", subject, f"venue '{venue.name}' {year}"))
+            plans.append(PagePlan(bib_path(year_folder, f"{venue.slug}-{year}"), "bib_venue_year", subject, f"venue '{venue.name}' {year}"))
+    return plans
+
+
+class Renderer:
+    """Renders planned pages of one site; safe to use from worker processes after fork."""
+
+    def __init__(self, site: Site, config: SiteConfig, export: Callable[[list[Paper]], str]) -> None:
+        self.site = site
+        self.config = config
+        self.export = export
+        self.words = load_words(config.language, config.templates_dir, DEFAULT_TEMPLATES)
+        self.env = make_environment(config)
+        self.papers = {paper.key: paper for paper in site.papers}
+        self.authors = {author.key: author for author in site.authors}
+        self.venues = {venue.key: venue for venue in site.venues}
+        self.env.globals.update(self._globals())
+
+    def _globals(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            "site": self.site,
+            "config": config,
+            "words": self.words,
+            "base": config.base_path,
+            "url_of": self.url_of,
+            "bib_url_of": self.bib_url_of,
+            "json_ld": json_ld,
+        }
+
+    def url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
+        """Return the URL of a paper, author or venue page (or a venue's year page)."""
+        if isinstance(item, Paper):
+            return url_for(self.config, paper_path(item))
+        if isinstance(item, Author):
+            return url_for(self.config, author_path(item))
+        return url_for(self.config, venue_path(item, year))
+
+    def bib_url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
+        """Return the URL of the .bib export for a page."""
+        if isinstance(item, Paper):
+            return url_for(self.config, bib_path(paper_path(item), item.slug))
+        if isinstance(item, Author):
+            return url_for(self.config, bib_path(author_path(item), item.slug))
+        if year:
+            return url_for(self.config, bib_path(venue_path(item, year), f"{item.slug}-{year}"))
+        return url_for(self.config, bib_path(venue_path(item), item.slug))
+
+    def render(self, plan: PagePlan) -> bytes:
+        """Render one planned file to bytes."""
+        kind = plan.kind
+        if kind.startswith("bib_"):
+            return self.export(self._bib_papers(plan)).encode("utf-8")
+        context = self._context(plan)
+        template = self.env.get_template(f"{_TEMPLATE_FOR[kind]}.html")
+        try:
+            return template.render(context).encode("utf-8")
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"template {template.name} failed for {plan.output_path}: {exc}") from exc
+
+    def _bib_papers(self, plan: PagePlan) -> list[Paper]:
+        if plan.kind == "bib_site":
+            return self.site.papers
+        if plan.kind == "bib_paper":
+            return [self.papers[plan.subject]]
+        if plan.kind == "bib_author":
+            return self.authors[plan.subject].papers
+        if plan.kind == "bib_venue":
+            return self.venues[plan.subject].papers
+        venue_key, year = plan.subject.rsplit("/", 1)
+        return self.venues[venue_key].papers_in(int(year))
+
+    def _context(self, plan: PagePlan) -> dict[str, Any]:
+        context: dict[str, Any] = {"page_url": url_for(self.config, plan.output_path), "kind": plan.kind}
+        if plan.kind == "paper":
+            paper = self.papers[plan.subject]
+            context.update(paper=paper, bibtex=self.export([paper]))
+        elif plan.kind == "author":
+            context["author"] = self.authors[plan.subject]
+        elif plan.kind == "venue":
+            context["venue"] = self.venues[plan.subject]
+        elif plan.kind == "venue_year":
+            venue_key, year = plan.subject.rsplit("/", 1)
+            context.update(venue=self.venues[venue_key], year=int(year))
+        return context
+
+
+class RenderError(Exception):
+    """A template failed to render; the message names the template and the page."""
+
+
+_TEMPLATE_FOR = {
+    "home": "home",
+    "not_found": "404",
+    "search": "search",
+    "author_list": "author_list",
+    "venue_list": "venue_list",
+    "paper_list": "paper_list",
+    "paper": "paper",
+    "author": "author",
+    "venue": "venue",
+    "venue_year": "venue_year",
+}
+
+
+def make_environment(config: SiteConfig) -> jinja2.Environment:
+    """Create the Jinja2 environment: site templates first, then the defaults; autoescape always on."""
+    loaders: list[jinja2.BaseLoader] = []
+    if config.templates_dir.is_dir() and config.templates_dir.resolve() != DEFAULT_TEMPLATES:
+        loaders.append(jinja2.FileSystemLoader(config.templates_dir))
+    loaders.append(jinja2.FileSystemLoader(DEFAULT_TEMPLATES))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["html"] = _trusted_html
+    return env
+
+
+def _trusted_html(value: str) -> Markup:
+    """Mark a fragment made by bibfolio's own decoders (``Text.html``) as safe HTML."""
+    return Markup(value)
+
+
+def json_ld(data: Mapping[str, Any]) -> Markup:
+    """Serialise data for a ``<script type="application/ld+json">`` block, safe against ``</script>``."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
