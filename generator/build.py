@@ -19,9 +19,9 @@ from .config import SiteConfig
 from .diagnostics import BuildFailed, Location, Report
 from .linking import link_site
 from .loading.content import load_content
-from .loading.names import parse_name
+from .loading.names import MalformedNameError, parse_name
 from .merging import merge_papers, order_for_merging
-from .model import Site
+from .model import PersonName, Site
 from .rendering import DEFAULT_TEMPLATES, PagePlan, Renderer, plan_pages
 from .search_index import build_search_index
 from .writing import OutputWriter
@@ -67,6 +67,14 @@ class _Phase:
         self.timer.phases[self.name] = self.timer.phases.get(self.name, 0.0) + time.perf_counter() - self.start
 
 
+def _parse_name_leniently(source: str) -> PersonName:
+    """Parse a profile or owner name; a malformed one is kept whole, as its loader already reported."""
+    try:
+        return parse_name(source)
+    except MalformedNameError as error:
+        return error.names[0] if error.names else PersonName(literal=source.strip(), source=source)
+
+
 def make_site(config: SiteConfig, report: Report, timer: _Timer | None = None, jobs: int = 1) -> Site:
     """Load and link the content into a complete site model; problems go into ``report``."""
     timer = timer or _Timer()
@@ -74,7 +82,7 @@ def make_site(config: SiteConfig, report: Report, timer: _Timer | None = None, j
         content = load_content(config, report, jobs=jobs)
     with timer.phase("model"):
         papers = merge_papers(order_for_merging(content.papers), report)
-        site = link_site(papers, content.profiles, config.owners, content.aliases, report, parse_name)
+        site = link_site(papers, content.profiles, config.owners, content.aliases, report, _parse_name_leniently)
     return site
 
 

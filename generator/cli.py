@@ -38,6 +38,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
+    # pylatexenc warns about malformed LaTeX without naming a file; bibfolio reports those values itself.
+    logging.getLogger("pylatexenc").setLevel(logging.ERROR)
 
 
 def _print_report(report: Any) -> None:

@@ -20,7 +20,7 @@ from ..model import Link, Paper
 from ..venues import kind_for, venue_text_for
 from .bibtex_values import brace_balance, evaluate, is_month_macro
 from .latex import check_braces, decode_latex, decode_plain
-from .names import parse_names
+from .names import MalformedNameError, parse_names
 
 logger = logging.getLogger(__name__)
 # bibtexparser logs each failed block itself; we report them with file:line instead.
@@ -29,6 +29,8 @@ logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 _CONTAINER_TYPES = {"proceedings", "book", "collection", "mvproceedings", "mvbook", "mvcollection", "periodical"}
 _CONTAINED_TYPES = {"inproceedings", "incollection", "inbook", "conference", "bookinbook", "suppbook"}
 _NOT_INHERITED = {"crossref", "xref", "ids", "key", "sortkey", "label"}
+# Identifiers of a container (a proceedings volume's DOI) do not identify its parts.
+_CONTAINER_IDENTIFIERS = {"doi", "url", "eprint", "eprinttype", "archiveprefix", "urldate"}
 _MONTH_NUMBERS = {name: index for index, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -169,7 +171,7 @@ def _inherit(entry: RawEntry, parent_key: str, by_key: dict[str, RawEntry], repo
     if parent is entry:
         return
     for name, value in parent.resolved.items():
-        if name in _NOT_INHERITED:
+        if name in _NOT_INHERITED or (name in _CONTAINER_IDENTIFIERS and parent.entry_type in _CONTAINER_TYPES):
             continue
         target = name
         if parent.entry_type in _CONTAINER_TYPES and entry.entry_type in _CONTAINED_TYPES and name == "title":
@@ -195,7 +197,11 @@ def entry_to_paper(entry: RawEntry, limits: Limits, report: Report) -> Paper | N
         return None
 
     people_field = "author" if fields.get("author", "").strip() else "editor"
-    authors, et_al = parse_names(fields.get(people_field, ""))
+    try:
+        authors, et_al = parse_names(fields.get(people_field, ""))
+    except MalformedNameError as error:
+        report.warn(entry.location, f"entry '{entry.key}': {error}")
+        authors, et_al = error.names, error.et_al
     if len(authors) > limits.max_authors:
         report.warn(entry.location, f"entry '{entry.key}' has {len(authors)} authors; only the first {limits.max_authors} are shown")
         authors = authors[: limits.max_authors]
