@@ -1,0 +1,73 @@
+"""Shared fixtures: the repository's demo site built once, and helpers to read pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from generator.build import BuildResult, build_site
+from generator.config import SiteConfig, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def build_into(site_dir: Path, out: Path, **options: object) -> BuildResult:
+    """Build the site in ``site_dir`` into ``out`` and return the result."""
+    config = dataclasses.replace(load_config(site_dir / "site.yaml"), output_dir=out)
+    return build_site(config, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The demo site of this repository, built once for the whole test session."""
+    out = tmp_path_factory.mktemp("demo") / "_site"
+    return build_into(REPO, out, jobs=1)
+
+
+@pytest.fixture(scope="session")
+def demo_out(demo_build: BuildResult) -> Path:
+    """The output folder of the demo build."""
+    assert demo_build.output_dir is not None
+    return demo_build.output_dir
+
+
+def page(out: Path, url_path: str):  # type: ignore[no-untyped-def]
+    """Parse the HTML page served at ``url_path`` (relative to the site root) into an element tree."""
+    path = out / url_path
+    if url_path.endswith("/") or path.is_dir():
+        path = path / "index.html"
+    return html5lib.parse(path.read_bytes(), namespaceHTMLElements=False)
+
+
+def texts(tree, selector_class: str, tag: str = "*") -> list[str]:  # type: ignore[no-untyped-def]
+    """Text of every element with the given class, white space collapsed."""
+    found = []
+    for element in tree.iter(tag):
+        classes = (element.get("class") or "").split()
+        if selector_class in classes:
+            found.append(" ".join("".join(element.itertext()).split()))
+    return found
+
+
+def make_site(root: Path, files: dict[str, str]) -> Path:
+    """Write a site folder from a mapping of relative path to text; return the folder."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def copy_demo(target: Path) -> Path:
+    """Copy the demo site's site.yaml and content/ into ``target``."""
+    shutil.copy(REPO / "site.yaml", target / "site.yaml")
+    shutil.copytree(REPO / "content", target / "content")
+    return target
+
+
+__all__ = ["REPO", "SHARED", "build_into", "copy_demo", "make_site", "page", "texts", "SiteConfig"]

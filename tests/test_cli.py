@@ -1,0 +1,72 @@
+"""The command line: exit codes, summary line, messages with file and line, untouched output on failure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator.cli import main
+
+from .conftest import copy_demo, make_site
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_build_prints_summary(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"Built 11 papers, \d+ authors, 4 venues: \d+ files \(\d+ written, \d+ unchanged\) in [\d.]+ s", summary), summary
+    assert (site / "_site/index.html").is_file()
+
+
+def test_missing_title_fails_with_line(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"]).exit_code == 0
+    before = _snapshot(site / "_site")
+
+    make_site(site, {"content/papers/untitled.yaml": "# a record without a title\nauthors: [Ada Lovelace]\nyear: 2020\n"})
+    result = runner.invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"])
+    assert result.exit_code == 1
+    assert "content/papers/untitled.yaml:2: error:" in result.stderr
+    assert "title" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert _snapshot(site / "_site") == before
+
+
+def test_unknown_config_key_names_it(tmp_path: Path) -> None:
+    make_site(tmp_path, {"site.yaml": "title: T\ncolour: blue\nowners: {first: Ada}\n"})
+    result = CliRunner().invoke(main, ["build", "--config", str(tmp_path / "site.yaml")])
+    assert result.exit_code == 1
+    assert "site.yaml:2: error: colour: unknown key" in result.stderr
+    assert "site.yaml:3: error: owners: must be a name or a list of names" in result.stderr
+
+
+def test_check_writes_nothing(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--config", str(site / "site.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "Checked 11 papers" in result.stdout
+    assert not (site / "_site").exists()
+
+
+def test_check_fails_on_error(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    make_site(site, {"content/papers/bad.yaml": "title: [unclosed\n"})
+    result = CliRunner().invoke(main, ["check", "--config", str(site / "site.yaml")])
+    assert result.exit_code == 1
+    assert "content/papers/bad.yaml:" in result.stderr
+
+
+def test_module_entry_point_help() -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "generator", "build", "--help"], capture_output=True, text=True, check=True)
+    assert "--out" in completed.stdout
