@@ -1,9 +1,8 @@
 """Model stage: merge records that describe the same paper.
 
 Two records are the same paper when they share a citation key, a DOI, an
-arXiv id, or a normalised title and year. Hand-written YAML records win over
-BibTeX entries; otherwise the first record in file order wins. Knows nothing
-about files or output.
+arXiv id, or a normalised title and year. The winner is chosen by content, not
+by file name or order. Knows nothing about files or output.
 """
 
 from __future__ import annotations
@@ -43,11 +42,12 @@ def normalise_doi(doi: str) -> str:
 
 
 def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
-    """Merge duplicates and return one paper per distinct work, in input order of the winners.
+    """Merge duplicates and return one paper per distinct work, ordered by each group's first input.
 
-    ``papers`` must be in a deterministic order (YAML records first, then
-    BibTeX entries by file path and line), so the result does not depend on
-    the order files were read in.
+    The winner of a group is chosen by content (`merge_rank`), so renaming or
+    reordering .bib files does not change which record's fields are shown.
+    Only records with identical content fall back to their location. Every merged BibTeX duplicate is
+    reported at its own location, naming the record it was merged with.
     """
     parent = list(range(len(papers)))
 
@@ -58,18 +58,14 @@ def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
         return index
 
     first_with: dict[str, int] = {}
-    reason_for: dict[tuple[int, int], str] = {}
     for index, paper in enumerate(papers):
         for key in identity_keys(paper):
-            if key in first_with:
-                other = find(first_with[key])
-                mine = find(index)
-                if other != mine:
-                    winner, loser = min(other, mine), max(other, mine)
-                    parent[loser] = winner
-                    reason_for.setdefault((first_with[key], index), key.split(":", 1)[0])
-            else:
+            if key not in first_with:
                 first_with[key] = index
+                continue
+            theirs, mine = find(first_with[key]), find(index)
+            if theirs != mine:
+                parent[max(theirs, mine)] = min(theirs, mine)
 
     groups: dict[int, list[int]] = {}
     for index in range(len(papers)):
@@ -77,40 +73,90 @@ def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
 
     merged: list[Paper] = []
     for root in sorted(groups):
-        members = [papers[i] for i in groups[root]]
+        members = sorted((papers[i] for i in groups[root]), key=merge_rank)
         winner = members[0]
-        for (first, second), reason in sorted(reason_for.items()):
-            if find(first) == root:
-                _report_duplicate(papers[first], papers[second], reason, report)
         for other in members[1:]:
-            for name, value in other.fields.items():
-                winner.fields.setdefault(name, value)
-            if winner.abstract is None and other.abstract is not None:
-                winner.abstract = other.abstract
-            if winner.venue is None and other.venue is not None:
-                winner.venue = other.venue
-            if winner.year is None and other.year is not None:
-                winner.year = other.year
-            for link in other.links:
-                if all(link.url != existing.url for existing in winner.links):
-                    winner.links.append(link)
-            winner.merged_from.append(other.location)
+            _report_duplicate(other, members, report)
+            _complete(winner, other)
+        winner.merged_from.sort()
         merged.append(winner)
     return merged
+
+
+def merge_rank(paper: Paper) -> tuple[int, int, int, str, tuple[tuple[str, str], ...], Location]:
+    """Return the sort key that picks a group's winner: the smallest wins.
+
+    YAML records first, because they are the documented way to override a
+    .bib entry. Then published versions before preprints, then records with
+    more non-empty fields, then the citation key and the field values. The
+    location decides only between records with identical content.
+    """
+    hand_written = 0 if _is_yaml(paper) else 1
+    preprint = 1 if paper.kind == "Preprint" else 0
+    filled = sum(1 for value in paper.fields.values() if value.strip())
+    return (hand_written, preprint, -filled, fold(paper.key), tuple(sorted(paper.fields.items())), paper.location)
+
+
+def _complete(winner: Paper, other: Paper) -> None:
+    """Fill what the winner lacks from a lower-ranked record of the same paper."""
+    for name, value in other.fields.items():
+        if value.strip() and not winner.fields.get(name, "").strip():
+            winner.fields[name] = value
+    if not winner.authors and other.authors:
+        winner.authors = list(other.authors)
+        winner.et_al = other.et_al
+    if winner.abstract is None and other.abstract is not None:
+        winner.abstract = other.abstract
+    if winner.venue is None and other.venue is not None:
+        winner.venue = other.venue
+    if winner.year is None and other.year is not None:
+        winner.year = other.year
+    if winner.month is None and other.month is not None:
+        winner.month = other.month
+    for link in other.links:
+        if all(link.url != existing.url for existing in winner.links):
+            winner.links.append(link)
+    winner.merged_from.append(other.location)
+    winner.merged_from.extend(other.merged_from)
 
 
 _REASONS = {"key": "the same citation key", "doi": "the same DOI", "arxiv": "the same arXiv id", "title": "the same title and year"}
 
 
-def _report_duplicate(first: Paper, second: Paper, reason: str, report: Report) -> None:
-    hand_written = first.location.path.endswith((".yaml", ".yml")) != second.location.path.endswith((".yaml", ".yml"))
-    if hand_written:
-        # A YAML record that completes a BibTeX entry is the documented way to override fields.
+def _is_yaml(paper: Paper) -> bool:
+    return paper.location.path.endswith((".yaml", ".yml"))
+
+
+def _shared_reason(first: Paper, second: Paper) -> str | None:
+    """Return why two records are the same paper, or None when only other records link them."""
+    theirs = set(identity_keys(second))
+    for key in identity_keys(first):
+        if key in theirs:
+            return _REASONS[key.split(":", 1)[0]]
+    return None
+
+
+def _report_duplicate(loser: Paper, ranked: list[Paper], report: Report) -> None:
+    """Warn at a merged record's location, naming the best record of its own kind (BibTeX or YAML).
+
+    A .bib entry merged only into a YAML record is not reported: that is the
+    documented way to override its fields.
+    """
+    winner = ranked[0]
+    lead = next(paper for paper in ranked if _is_yaml(paper) == _is_yaml(loser))
+    if lead is loser:
         return
+    reason = _shared_reason(loser, lead)
+    if reason is None:
+        via = next((p for p in ranked if p is not loser and _shared_reason(loser, p)), None)
+        if via is None:
+            reason = "through other records of the same paper"
+        else:
+            reason = f"{_shared_reason(loser, via)} as '{via.key}' at {via.location}"
     report.warn(
-        second.location,
-        f"'{second.key}' describes the same paper as '{first.key}' at {first.location} ({_REASONS[reason]}); "
-        f"they are merged and the fields at {first.location} win",
+        loser.location,
+        f"'{loser.key}' describes the same paper as '{lead.key}' at {lead.location} ({reason}); "
+        f"they are merged and the fields at {winner.location} win",
     )
 
 

@@ -10,8 +10,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-import bibtexparser
 from bibtexparser import model as bib
+from bibtexparser.entrypoint import parse_string
 
 from ..config import Limits
 from ..diagnostics import Location, Report
@@ -34,6 +34,12 @@ _CONTAINER_IDENTIFIERS = {"doi", "url", "eprint", "eprinttype", "archiveprefix",
 _MONTH_NUMBERS = {name: index for index, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+# The citation key at the start of a block that failed to parse, when it got that far.
+_FAILED_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^\s,{}()=\"#%'~\\]+)\s*,")
+# bibtexparser 2.x abort reasons for a block that is still open at the next `@` or at the end of the file.
+_RAN_ON = re.compile(r"still looking for|end of file", re.I)
+# An arXiv id written into venue text, as Google Scholar exports do.
+_ARXIV_IN_TEXT = re.compile(r"\barxiv\s*:\s*(\d{4}\.\d{4,5}(?:v\d+)?)(?!\d)", re.I)
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?\s*(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)$", re.I)
 
 
@@ -81,42 +87,53 @@ def decode_bytes(data: bytes, path: str, report: Report) -> str:
 def parse_bib_text(text: str, path: str) -> BibFile:
     """Parse one .bib file's text into raw entries; problems go into the file's report."""
     result = BibFile(path)
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    library = parse_string(text, parse_stack=[])
     for block in library.blocks:
         line = (block.start_line or 0) + 1
-        if isinstance(block, bib.Entry):
-            result.entries.append(_raw_entry(block, path, line))
-        elif isinstance(block, bib.String):
+        if isinstance(block, bib.String):
             result.strings.append((block.key.lower(), block.value, Location(path, line)))
         elif isinstance(block, bib.Preamble):
             result.preambles.append(block.value)
-        elif isinstance(block, bib.DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
-            names = ", ".join(sorted(block.duplicate_keys))
-            result.report.warn(
-                Location(path, line),
-                f"entry '{entry.key}' sets the field(s) {names} more than once; the first value is kept",
-            )
-            result.entries.append(_raw_entry(entry, path, line))
-        elif isinstance(block, bib.DuplicateBlockKeyBlock):
-            # Kept: the merging stage merges entries with one key and reports both places.
-            entry = block.ignore_error_block
+        elif isinstance(block, (bib.Entry, bib.DuplicateFieldKeyBlock, bib.DuplicateBlockKeyBlock)):
+            entry = block if isinstance(block, bib.Entry) else block.ignore_error_block
             if isinstance(entry, bib.Entry):
-                result.entries.append(_raw_entry(entry, path, line))
+                _add_entry(result, entry, block, line)
         elif isinstance(block, bib.ParsingFailedBlock):
             result.report.warn(Location(path, line), f"entry could not be parsed and is skipped: {_failure_reason(block)}")
     return result
 
 
+def _add_entry(result: BibFile, entry: bib.Entry, block: bib.Block, line: int) -> None:
+    """Keep one parsed entry, or report why it is skipped."""
+    location = Location(result.path, line)
+    if not entry.key.strip():
+        # Merging and export identify papers by key, so an invented key would hide the problem.
+        result.report.warn(location, f"@{entry.entry_type} entry has no citation key and is skipped; add a key before the first field")
+        return
+    if isinstance(block, bib.DuplicateFieldKeyBlock):
+        names = ", ".join(sorted(block.duplicate_keys))
+        result.report.warn(location, f"entry '{entry.key}' sets the field(s) {names} more than once; the first value is kept")
+    # An entry whose key repeats an earlier one in the file is kept too: merging
+    # combines entries with one key and reports both places.
+    result.entries.append(_raw_entry(entry, result.path, line))
+
+
 def _failure_reason(block: bib.ParsingFailedBlock) -> str:
     error = block.error
     message = getattr(error, "abort_reason", None) or getattr(error, "message", None) or str(error)
-    reason = " ".join(str(message).split()).rstrip(".")
+    reason = " ".join(str(message).split()).rstrip(".") or "invalid BibTeX syntax"
     raw = block.raw or ""
-    depth = brace_balance(raw)
-    if depth > 0:
-        reason += f" ({depth} unclosed '{{' in the entry)"
-    return reason or "invalid BibTeX syntax"
+    notes: list[str] = []
+    key = _FAILED_KEY.match(raw)
+    if key:
+        notes.append(f"citation key '{key.group(1)}'")
+    # Only a block that ran on to the next entry or the end of the file contains
+    # the whole entry. A block cut at the failing token would give a false count.
+    if _RAN_ON.search(reason):
+        depth = brace_balance(raw)
+        if depth > 0:
+            notes.append(f"{depth} unclosed '{{' in the entry")
+    return f"{reason} ({'; '.join(notes)})" if notes else reason
 
 
 def _raw_entry(entry: bib.Entry, path: str, line: int) -> RawEntry:
@@ -156,6 +173,9 @@ def resolve_entries(files: list[BibFile], report: Report) -> list[RawEntry]:
     by_key: dict[str, RawEntry] = {}
     for entry in entries:
         by_key.setdefault(entry.key.lower(), entry)
+    # TODO: a @proceedings entry that exists only as a crossref parent is still
+    # listed as a paper, with its editors as authors. Hide such parents (and
+    # count them as read) so a conference volume does not show up as a paper.
     for entry in entries:
         parent_key = entry.resolved.get("crossref", "").strip()
         if parent_key:
@@ -288,6 +308,20 @@ def _unwrap_url(value: str) -> str:
     return match.group(1).strip() if match else value
 
 
+def _arxiv_id_of(fields: dict[str, str]) -> str | None:
+    """Return the arXiv id of an ``eprint`` field, or of a venue text such as ``arXiv preprint arXiv:2101.00001``."""
+    eprint = fields.get("eprint", "").strip()
+    archive = (fields.get("eprinttype") or fields.get("archiveprefix") or "arxiv").strip().lower()
+    match = _ARXIV_ID.match(eprint)
+    if match and archive == "arxiv":
+        return match.group(1)
+    for name in ("journal", "journaltitle", "howpublished"):
+        match = _ARXIV_IN_TEXT.search(fields.get(name, ""))
+        if match:
+            return match.group(1)
+    return None
+
+
 def _links_of(fields: dict[str, str], entry: RawEntry, report: Report) -> list[Link]:
     links: list[Link] = []
     doi = fields.get("doi", "").strip()
@@ -297,10 +331,8 @@ def _links_of(fields: dict[str, str], entry: RawEntry, report: Report) -> list[L
             links.append(Link("doi", url))
         else:
             report.warn(entry.location, f"entry '{entry.key}' has an invalid DOI {doi!r}; it is shown as text only")
-    eprint = fields.get("eprint", "").strip()
-    archive = (fields.get("eprinttype") or fields.get("archiveprefix") or "").strip().lower()
-    if eprint and (archive == "arxiv" or _ARXIV_ID.match(eprint)) and _ARXIV_ID.match(eprint):
-        identifier = _ARXIV_ID.match(eprint).group(1)  # type: ignore[union-attr]
+    identifier = _arxiv_id_of(fields)
+    if identifier:
         links.append(Link("arxiv", f"https://arxiv.org/abs/{identifier}"))
     for name, kind in (("url", "url"), ("pdf", "pdf"), ("code", "code")):
         raw = fields.get(name, "").strip()
