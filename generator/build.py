@@ -12,19 +12,21 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from .bibtex_export import BibExporter
 from .config import SiteConfig
-from .diagnostics import BuildFailed, Location, Report
+from .changes import input_fingerprint
+from .diagnostics import BuildFailed, Diagnostic, Location, Report, Severity
 from .linking import link_site
 from .loading.content import load_content
 from .loading.names import MalformedNameError, parse_name
 from .merging import merge_papers, order_for_merging
 from .model import PersonName, Site
-from .rendering import DEFAULT_TEMPLATES, PagePlan, Renderer, plan_pages
+from .fingerprints import Fingerprinter
+from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, Renderer, plan_pages
 from .search_index import build_search_index
-from .writing import OutputWriter
+from .writing import Manifest, ManifestEntry, OutputState, Publisher, content_digest
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +38,18 @@ _PARALLEL_PAGES = 400
 class BuildResult:
     """What a build produced, for the summary line and for tests."""
 
-    site: Site
+    site: Site | None
+    """The model; None when no input changed and the previous output was kept as it was."""
     report: Report
+    papers: int = 0
+    authors: int = 0
+    venues: int = 0
     files: int = 0
     written: int = 0
-    linked: int = 0
+    unchanged: int = 0
     bytes_written: int = 0
+    swapped: bool = False
+    """True when the whole output was staged and swapped, False when changed files were updated in place."""
     phases: dict[str, float] = field(default_factory=dict)
     output_dir: Path | None = None
 
@@ -130,43 +138,113 @@ def build_site(config: SiteConfig, *, strict: bool = False, jobs: int | None = N
     """Build the site into ``config.output_dir``.
 
     Raises ``BuildFailed`` (leaving the previous output untouched) when the
-    content has errors, or warnings under ``strict``.
+    content has errors, or warnings under ``strict``. Files whose inputs did
+    not change since the previous build are neither rendered nor rewritten.
     """
     jobs = jobs or os.cpu_count() or 1
     timer = _Timer()
     report = Report()
+    state = OutputState(config.output_dir)
+    state.recover()
+    fingerprint = input_fingerprint(config)
+    last = state.load_summary()
+    if last is not None and last.get("inputs") == fingerprint and state.load_manifest() is not None:
+        return _unchanged_build(last, report, strict, config)
+
     site = make_site(config, report, timer, jobs=jobs)
     plans = plan_files(site, config, report)
     _fail_on_problems(report, strict)
 
-    writer = OutputWriter(config.output_dir)
-    writer.start()
-    try:
+    with timer.phase("plan"):
         renderer = Renderer(site, config, BibExporter(config))
+        fingerprinter = Fingerprinter(site, repr(config), renderer.template_digests(), TEMPLATE_FOR)
+        previous = state.load_manifest()
+        fingerprints = {plan.output_path: fingerprinter.fingerprint(plan) for plan in plans}
+        todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
+    with timer.phase("index"):
+        extra = build_search_index(site, config)
+        for path, source in static_files(config).items():
+            extra[path] = source.read_bytes()
+        extra_digests = {path: content_digest(data) for path, data in extra.items()}
+        extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
+
+    all_paths = [plan.output_path for plan in plans] + list(extra)
+    publisher = Publisher(state, previous, all_paths, len(todo) + len(extra_todo))
+    manifest = Manifest()
+    staged: list[str] = []
+    try:
+        publisher.prepare([plan.output_path for plan in todo] + sorted(extra_todo))
         with timer.phase("render"):
-            counts = _render_all(renderer, writer, plans, jobs)
-        with timer.phase("index"):
-            for path, data in build_search_index(site, config).items():
-                writer.write(path, data)
-            for path, source in static_files(config).items():
-                writer.copy(path, source)
+            rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs)
         with timer.phase("write"):
-            writer.publish()
+            for path, digest, wrote in rendered:
+                manifest.files[path] = ManifestEntry(fingerprints[path], digest)
+                if wrote:
+                    staged.append(path)
+            for plan in plans:
+                path = plan.output_path
+                if path not in manifest.files:
+                    assert previous is not None
+                    manifest.files[path] = previous.files[path]
+                    publisher.carry_over(path)
+            for path, data in extra.items():
+                manifest.files[path] = ManifestEntry(extra_digests[path], extra_digests[path])
+                if path in extra_todo:
+                    publisher.write(path, data)
+                    staged.append(path)
+                else:
+                    publisher.carry_over(path)
+            publisher.publish(manifest, staged)
+            state.save_summary(_summary(fingerprint, site, report, len(manifest.files)))
     except BaseException:
-        writer.abort()
+        publisher.abort()
         raise
-    written = writer.written + counts[0]
-    linked = writer.linked + counts[1]
+    written = len(staged)
     return BuildResult(
         site=site,
         report=report,
-        files=written + linked,
+        papers=len(site.papers),
+        authors=len(site.authors),
+        venues=len(site.venues),
+        files=len(manifest.files),
         written=written,
-        linked=linked,
-        bytes_written=writer.bytes_written + counts[2],
+        unchanged=len(manifest.files) - written,
+        bytes_written=publisher.bytes_written + worker_bytes,
         phases=timer.phases,
         output_dir=config.output_dir,
+        swapped=publisher.swap,
     )
+
+
+def _summary(fingerprint: str, site: Site, report: Report, files: int) -> dict[str, object]:
+    diagnostics = [[d.location.path, d.location.line, d.severity.name, d.message] for d in report.sorted()]
+    counts = {"papers": len(site.papers), "authors": len(site.authors), "venues": len(site.venues), "files": files}
+    return {"inputs": fingerprint, "counts": counts, "diagnostics": diagnostics}
+
+
+def _unchanged_build(last: dict[str, Any], report: Report, strict: bool, config: SiteConfig) -> BuildResult:
+    """Report the previous build's diagnostics again and keep its output, which is up to date."""
+    for path, line, severity, message in last["diagnostics"]:
+        report.items.append(Diagnostic(Location(path, line), Severity[severity], message))
+    _fail_on_problems(report, strict)
+    counts = last["counts"]
+    return BuildResult(
+        site=None,
+        report=report,
+        papers=counts["papers"],
+        authors=counts["authors"],
+        venues=counts["venues"],
+        files=counts["files"],
+        unchanged=counts["files"],
+        output_dir=config.output_dir,
+    )
+
+
+def _unchanged(previous: Manifest | None, path: str, fingerprint: str) -> bool:
+    if previous is None:
+        return False
+    entry = previous.files.get(path)
+    return entry is not None and entry.fingerprint == fingerprint
 
 
 def _fail_on_problems(report: Report, strict: bool) -> None:
@@ -177,21 +255,29 @@ def _fail_on_problems(report: Report, strict: bool) -> None:
 
 
 # Worker state, set before forking so workers share the model without pickling it.
-_WORKER: tuple[Renderer, OutputWriter] | None = None
+_WORKER: tuple[Renderer, Publisher, Manifest | None, list[PagePlan]] | None = None
+
+RenderedFile = tuple[str, str, bool]
+"""Output path, digest of its bytes, and whether it was written (False: bytes equal the previous build's)."""
 
 
-def _render_chunk(bounds: tuple[int, int], plans: list[PagePlan] | None = None) -> tuple[int, int, int]:
+def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
     assert _WORKER is not None
-    renderer, writer = _WORKER
-    todo = plans if plans is not None else _WORKER_PLANS
-    start, end = bounds
-    before = (writer.written, writer.linked, writer.bytes_written)
-    for plan in todo[start:end]:
-        writer.write(plan.output_path, renderer.render(plan))
-    return (writer.written - before[0], writer.linked - before[1], writer.bytes_written - before[2])
-
-
-_WORKER_PLANS: list[PagePlan] = []
+    renderer, publisher, previous, plans = _WORKER
+    results: list[RenderedFile] = []
+    before = publisher.bytes_written
+    for plan in plans[bounds[0] : bounds[1]]:
+        path = plan.output_path
+        data = renderer.render(plan)
+        digest = content_digest(data)
+        old = previous.files.get(path) if previous is not None else None
+        if old is not None and old.digest == digest:
+            publisher.carry_over(path)
+            results.append((path, digest, False))
+        else:
+            publisher.write(path, data)
+            results.append((path, digest, True))
+    return results, publisher.bytes_written - before
 
 
 def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
@@ -199,25 +285,24 @@ def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
         yield (start, min(total, start + size))
 
 
-def _render_all(renderer: Renderer, writer: OutputWriter, plans: list[PagePlan], jobs: int) -> tuple[int, int, int]:
-    global _WORKER, _WORKER_PLANS
-    _WORKER = (renderer, writer)
-    _WORKER_PLANS = plans
+def _render_all(
+    renderer: Renderer, publisher: Publisher, previous: Manifest | None, plans: list[PagePlan], jobs: int
+) -> tuple[list[RenderedFile], int]:
+    """Render and stage ``plans``; return the files and the bytes that worker processes wrote."""
+    global _WORKER
+    _WORKER = (renderer, publisher, previous, plans)
     try:
         if jobs <= 1 or len(plans) < _PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-            before = (writer.written, writer.linked, writer.bytes_written)
-            _render_chunk((0, len(plans)), plans)
-            counts = (writer.written - before[0], writer.linked - before[1], writer.bytes_written - before[2])
-            writer.written, writer.linked, writer.bytes_written = before
-            return counts
+            results, _bytes_counted_in_publisher = _render_chunk((0, len(plans)))
+            return results, 0
         context = multiprocessing.get_context("fork")
         size = max(50, len(plans) // (jobs * 8))
-        totals = [0, 0, 0]
+        results = []
+        worker_bytes = 0
         with context.Pool(jobs) as pool:
-            for counts in pool.imap_unordered(_render_chunk, _chunks(len(plans), size)):
-                for index in range(3):
-                    totals[index] += counts[index]
-        return (totals[0], totals[1], totals[2])
+            for chunk, written in pool.imap_unordered(_render_chunk, _chunks(len(plans), size)):
+                results.extend(chunk)
+                worker_bytes += written
+        return results, worker_bytes
     finally:
         _WORKER = None
-        _WORKER_PLANS = []

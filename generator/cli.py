@@ -92,7 +92,6 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
         click.echo(f"Build failed: {exc.reason}.", err=True)
         sys.exit(1)
     _print_report(result.report)
-    site = result.site
     elapsed = time.perf_counter() - started
     if profile:
         for phase, seconds in result.phases.items():
@@ -100,8 +99,8 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
     if not quiet:
         warnings = len(result.report.warnings)
         click.echo(
-            f"Built {len(site.papers)} papers, {len(site.authors)} authors, {len(site.venues)} venues: "
-            f"{result.files} files ({result.written} written, {result.linked} unchanged) in {elapsed:.2f} s"
+            f"Built {result.papers} papers, {result.authors} authors, {result.venues} venues: "
+            f"{result.files} files ({result.written} written, {result.unchanged} unchanged) in {elapsed:.2f} s"
             + (f", {warnings} warning(s)" if warnings else "")
         )
 

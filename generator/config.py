@@ -39,8 +39,12 @@ class Limits:
     """Largest YAML record or profile, in bytes."""
     max_field_chars: int = 100_000
     """Longest field value kept, in characters; longer values are truncated with a warning."""
-    max_authors: int = 2_000
-    """Most authors kept for one paper; the rest are dropped with a warning."""
+    max_authors: int = 200
+    """Most authors kept for one paper; the rest are dropped with a warning.
+
+    Every author gets a page that lists the paper with its authors, so page
+    output grows with the square of this number.
+    """
 
 
 @dataclass(frozen=True)
@@ -157,8 +161,18 @@ def parse_config(data: object, site_dir: Path, path: str = "site.yaml") -> SiteC
     if "title" not in data:
         bad("title", "missing; every site needs a title", getattr(data, "line", 1))
     base_url = values.get("base_url", "/")
-    parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+    except ValueError:
+        # urlsplit rejects a malformed IPv6 host ("http://[x/"); the check below reports it.
+        parts = urllib.parse.SplitResult("invalid", "", "", "", "")
+    if (
+        parts.scheme not in ("", "http", "https")
+        or (parts.scheme and not parts.netloc)
+        or (not parts.scheme and not base_url.startswith("/"))
+        or base_url.startswith("//")
+        or any(ch.isspace() or not ch.isprintable() or ch in "\"'<>\\" for ch in base_url)
+    ):
         bad("base_url", f"invalid URL {base_url!r}; use a path such as /profile/ or an http(s) URL", line_of("base_url"))
     output = values.pop("output", "_site")
     output_dir = (site_dir / output).resolve()

@@ -107,7 +107,12 @@ def _group_venues(papers: list[Paper], aliases: VenueAliases) -> list[Venue]:
     for paper in papers:
         if paper.venue is None or not paper.venue.plain.strip():
             continue
-        series = aliases.series_for(paper.venue.plain)
+        try:
+            series = aliases.series_for(paper.venue.plain)
+        except ValueError:
+            # Venue text without letters or digits ("*") names no series; the
+            # paper page still shows it as written.
+            continue
         venue = venues.get(series.key)
         if venue is None:
             venue = Venue(key=series.key, name=series.name, full_name=series.full_name)

@@ -7,12 +7,14 @@ only ever passed to templates as data, never compiled as a template.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
 from .config import SiteConfig
@@ -122,6 +124,32 @@ class Renderer:
             "json_ld": json_ld,
         }
 
+    def template_digests(self) -> dict[str, str]:
+        """Return, for each page template, a digest of it, every template it uses, and the site words."""
+        words = repr(sorted(self.words.items()))
+        digests: dict[str, str] = {}
+        for name in sorted(set(TEMPLATE_FOR.values())):
+            hasher = hashlib.blake2b(words.encode("utf-8"), digest_size=16)
+            for dependency in sorted(self._template_closure(f"{name}.html")):
+                source, _filename, _uptodate = self.env.loader.get_source(self.env, dependency)  # type: ignore[union-attr]
+                hasher.update(dependency.encode("utf-8") + b"\0" + source.encode("utf-8") + b"\0")
+            digests[name] = hasher.hexdigest()
+        return digests
+
+    def _template_closure(self, name: str) -> set[str]:
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            source, _filename, _uptodate = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            for referenced in jinja2.meta.find_referenced_templates(self.env.parse(source)):
+                if referenced is not None:
+                    pending.append(referenced)
+        return seen
+
     def url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
         """Return the URL of a paper, author or venue page (or a venue's year page)."""
         if isinstance(item, Paper):
@@ -146,7 +174,7 @@ class Renderer:
         if kind.startswith("bib_"):
             return self.export(self._bib_papers(plan)).encode("utf-8")
         context = self._context(plan)
-        template = self.env.get_template(f"{_TEMPLATE_FOR[kind]}.html")
+        template = self.env.get_template(f"{TEMPLATE_FOR[kind]}.html")
         try:
             return template.render(context).encode("utf-8")
         except jinja2.TemplateError as exc:
@@ -183,7 +211,7 @@ class RenderError(Exception):
     """A template failed to render; the message names the template and the page."""
 
 
-_TEMPLATE_FOR = {
+TEMPLATE_FOR = {
     "home": "home",
     "not_found": "404",
     "search": "search",

@@ -33,6 +33,10 @@ class Words:
     def __contains__(self, key: object) -> bool:
         return key in self._values
 
+    def items(self) -> list[tuple[str, str]]:
+        """Return every word as (key, text) pairs."""
+        return list(self._values.items())
+
     def count(self, number: int) -> str:
         """Return "1 paper" or "N papers" in the site's language."""
         if number == 1:

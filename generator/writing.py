@@ -1,21 +1,39 @@
-"""Writing stage: put rendered files into a staging folder, then swap it in.
+"""Writing stage: stage new files, then publish them without losing the previous output.
 
-The previous output stays untouched until the new one is complete, so a
-failed or killed build leaves it as it was. Files whose bytes did not change
-are hard-linked from the previous output, which keeps their modification
-times for deploy tools and avoids rewriting them. Decides no content.
+Two ways to publish, chosen per build:
+
+* Swap: when many files changed or there is no usable previous output, the
+  whole site is staged in a sibling folder (unchanged files hard-linked from
+  the previous output) and swapped in with two renames.
+* Update: when few files changed, only those are staged; a journal listing
+  them is written and synced, then each staged file is renamed over its
+  target and removed files are deleted. A build killed before the journal
+  is complete leaves the previous output untouched; one killed after it is
+  completed by the next run (``recover``), so every file is always either
+  its old or its new version.
+
+Unchanged files are never rewritten, so they keep their modification
+times. The manifest beside the output records each file's fingerprint and
+digest for the next build. Decides no content.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
 
 logger = logging.getLogger(__name__)
 
+MANIFEST_VERSION = 1
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+# Above this share of changed files, staging a full copy and swapping is cheaper than updating in place.
+SWAP_THRESHOLD = 0.25
 
 
 class UnsafePath(ValueError):
@@ -33,78 +51,201 @@ def check_output_path(relative: str) -> PurePosixPath:
     return path
 
 
-class OutputWriter:
-    """Writes one build into a staging folder beside the output folder."""
+def content_digest(data: bytes) -> str:
+    """Return the digest recorded in the manifest for a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
-    def __init__(self, output_dir: Path, staging_dir: Path | None = None) -> None:
+
+@dataclass
+class ManifestEntry:
+    """What the previous build wrote at one path."""
+
+    fingerprint: str
+    digest: str
+
+
+@dataclass
+class Manifest:
+    """Fingerprints and digests of every file of one published output."""
+
+    files: dict[str, ManifestEntry] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        """Serialise deterministically."""
+        data = {"version": MANIFEST_VERSION, "files": {p: [e.fingerprint, e.digest] for p, e in sorted(self.files.items())}}
+        return json.dumps(data, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "Manifest":
+        """Parse a manifest; raise ``ValueError`` if it is not one this version wrote."""
+        raw = json.loads(data)
+        if not isinstance(raw, dict) or raw.get("version") != MANIFEST_VERSION:
+            raise ValueError("manifest version differs")
+        return cls({path: ManifestEntry(entry[0], entry[1]) for path, entry in raw["files"].items()})
+
+
+class OutputState:
+    """The folders and files that belong to one output folder.
+
+    Everything lives beside the output folder, never inside it, so nothing
+    of bibfolio's own is published.
+    """
+
+    def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
-        self.staging_dir = staging_dir or output_dir.with_name(f".{output_dir.name}.staging-{os.getpid()}")
+        name = output_dir.name
+        self.state_dir = output_dir.with_name(f".{name}.bibfolio")
+        self.manifest_path = self.state_dir / "manifest.json"
+        self.journal_path = self.state_dir / "journal.json"
+        self.updates_dir = self.state_dir / "updates"
+        self.swap_dir = output_dir.with_name(f".{name}.staging")
+        self.previous_dir = output_dir.with_name(f".{name}.previous")
+
+    def load_summary(self) -> dict[str, Any] | None:
+        """Return what the last successful build recorded about itself, if anything."""
+        try:
+            data = json.loads((self.state_dir / "last-build.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save_summary(self, summary: dict[str, Any]) -> None:
+        """Record the inputs, counts and diagnostics of a successful build."""
+        path = self.state_dir / "last-build.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(json.dumps(summary, sort_keys=True).encode("utf-8"))
+        os.replace(temporary, path)
+
+    def load_manifest(self) -> Manifest | None:
+        """Return the previous build's manifest, or None when it is missing or does not match the output."""
+        if not self.output_dir.is_dir():
+            return None
+        try:
+            return Manifest.from_json(self.manifest_path.read_bytes())
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return None
+
+    def recover(self) -> None:
+        """Finish or undo whatever an interrupted build left behind."""
+        if self.journal_path.exists():
+            logger.warning("completing the update of %s that an interrupted build started", self.output_dir)
+            self._apply_journal()
+        if self.previous_dir.exists():
+            if not self.output_dir.exists():
+                logger.warning("restoring %s from an interrupted build", self.output_dir)
+                os.rename(self.previous_dir, self.output_dir)
+            else:
+                shutil.rmtree(self.previous_dir)
+        if self.swap_dir.exists():
+            shutil.rmtree(self.swap_dir)
+        if self.updates_dir.exists():
+            shutil.rmtree(self.updates_dir)
+
+    def _apply_journal(self) -> None:
+        journal = json.loads(self.journal_path.read_bytes())
+        for relative in journal["write"]:
+            staged = self.updates_dir / relative
+            target = self.output_dir / relative
+            if staged.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+        for relative in journal["delete"]:
+            target = self.output_dir / relative
+            if target.is_file() or target.is_symlink():
+                target.unlink()
+        _remove_empty_folders(self.output_dir, journal["delete"])
+        self.manifest_path.write_bytes(journal["manifest"].encode("utf-8"))
+        _fsync_path(self.manifest_path)
+        self.journal_path.unlink()
+        shutil.rmtree(self.updates_dir, ignore_errors=True)
+
+
+class Publisher:
+    """Stages the files of one build and publishes them at the end."""
+
+    def __init__(self, state: OutputState, manifest: Manifest | None, new_paths: Iterable[str], changed: int) -> None:
+        """``new_paths`` lists every file of the new output; ``changed`` how many need new bytes."""
+        self.state = state
+        self.previous = manifest
+        self.new_paths = sorted(new_paths)
+        total = max(1, len(self.new_paths))
+        self.swap = manifest is None or changed / total > SWAP_THRESHOLD
+        self.stage_dir = state.swap_dir if self.swap else state.updates_dir
         self.written = 0
-        self.linked = 0
+        self.unchanged = 0
         self.bytes_written = 0
 
-    def start(self) -> None:
-        """Recover from an interrupted swap and create an empty staging folder."""
-        recover_interrupted_swap(self.output_dir)
-        if self.staging_dir.exists():
-            shutil.rmtree(self.staging_dir)
-        self.staging_dir.mkdir(parents=True)
+    def prepare(self, paths_to_write: Iterable[str]) -> None:
+        """Create the staging folder and every folder the staged files go in."""
+        self.state.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.stage_dir.exists():
+            shutil.rmtree(self.stage_dir)
+        self.stage_dir.mkdir()
+        folders = {str(PurePosixPath(p).parent) for p in (self.new_paths if self.swap else paths_to_write)}
+        for folder in sorted(folders):
+            if folder != ".":
+                (self.stage_dir / folder).mkdir(parents=True, exist_ok=True)
 
     def write(self, relative: str, data: bytes) -> None:
-        """Store one file; reuse the previous output's file when the bytes are equal."""
-        path = check_output_path(relative)
-        target = self.staging_dir.joinpath(*path.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        previous = self.output_dir.joinpath(*path.parts)
+        """Stage one file. Folders must exist already (``prepare``)."""
+        check_output_path(relative)
+        descriptor = os.open(self.stage_dir / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            if previous.stat().st_size == len(data) and not previous.is_symlink() and previous.read_bytes() == data:
-                os.link(previous, target)
-                self.linked += 1
-                return
-        except OSError:
-            pass
-        with open(target, "xb") as handle:
-            handle.write(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+        finally:
+            os.close(descriptor)
         self.written += 1
         self.bytes_written += len(data)
 
-    def copy(self, relative: str, source: Path) -> None:
-        """Store a static file from the theme."""
-        self.write(relative, source.read_bytes())
+    def carry_over(self, relative: str) -> None:
+        """Bring an unchanged file into the staged output: a hard link when swapping, nothing in place."""
+        if self.swap:
+            os.link(self.state.output_dir / relative, self.stage_dir / relative)
+        self.unchanged += 1
 
-    def publish(self) -> None:
-        """Swap the staging folder in place of the output folder."""
-        old = self.output_dir.with_name(f".{self.output_dir.name}.previous")
-        if old.exists():
-            shutil.rmtree(old)
-        if self.output_dir.exists():
-            os.rename(self.output_dir, old)
-        os.rename(self.staging_dir, self.output_dir)
-        if old.exists():
-            shutil.rmtree(old)
+    def publish(self, manifest: Manifest, staged: Iterable[str]) -> None:
+        """Make the staged output the published one; ``staged`` lists the files written in this build."""
+        state = self.state
+        if self.swap:
+            if state.output_dir.exists():
+                os.rename(state.output_dir, state.previous_dir)
+            os.rename(state.swap_dir, state.output_dir)
+            state.manifest_path.write_bytes(manifest.to_json())
+            if state.previous_dir.exists():
+                shutil.rmtree(state.previous_dir)
+            return
+        assert self.previous is not None
+        removed = sorted(set(self.previous.files) - set(manifest.files))
+        journal = {"write": sorted(staged), "delete": removed, "manifest": manifest.to_json().decode("utf-8")}
+        temporary = state.journal_path.with_suffix(".tmp")
+        temporary.write_bytes(json.dumps(journal).encode("utf-8"))
+        _fsync_path(temporary)
+        # The rename is the commit point: from here on, recovery completes the update.
+        os.replace(temporary, state.journal_path)
+        state._apply_journal()
 
     def abort(self) -> None:
-        """Remove the staging folder; the previous output is untouched."""
-        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        """Drop everything staged; the published output is untouched."""
+        shutil.rmtree(self.stage_dir, ignore_errors=True)
 
 
-def recover_interrupted_swap(output_dir: Path) -> None:
-    """Restore the previous output if a build was killed between the two renames of ``publish``."""
-    old = output_dir.with_name(f".{output_dir.name}.previous")
-    if old.exists() and not output_dir.exists():
-        logger.warning("restoring %s from an interrupted build", output_dir)
-        os.rename(old, output_dir)
-    for stale in output_dir.parent.glob(f".{output_dir.name}.staging-*"):
-        pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
+def _fsync_path(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_empty_folders(root: Path, deleted: list[str]) -> None:
+    folders = sorted({PurePosixPath(p).parent for p in deleted}, key=lambda p: len(p.parts), reverse=True)
+    for folder in folders:
+        path = root / str(folder)
+        while path != root:
+            try:
+                path.rmdir()
+            except OSError:
+                break
+            path = path.parent

@@ -26,6 +26,8 @@ MONTH_MACROS = {
 
 def split_expression(raw: str) -> list[str]:
     """Split a raw value on top-level ``#`` into its parts, keeping each part's delimiters."""
+    if "#" not in raw:
+        return [raw.strip()]
     parts: list[str] = []
     depth = 0
     in_quotes = False

@@ -29,6 +29,16 @@ _WHITESPACE_RUN = re.compile(r"[ \t\r\n]+")
 # An even number of backslashes (possibly none) before `%` means the `%` is not escaped.
 _BARE_PERCENT = re.compile(r"(?<!\\)((?:\\\\)*)%")
 _SOFT_HYPHEN = "\u00ad"
+# Values without these characters need no LaTeX parser, only brace removal and ligatures.
+_NEEDS_PARSER = re.compile(r"[\\$%]")
+_LIGATURES = (("---", "\u2014"), ("--", "\u2013"), ("~", "\u00a0"), ("``", "\u201c"), ("''", "\u201d"))
+
+
+def _replace_ligatures(text: str) -> str:
+    for ligature, character in _LIGATURES:
+        text = text.replace(ligature, character)
+    return text
+
 
 # Macros whose argument becomes an HTML element. Plain text keeps only the argument.
 _ELEMENT_MACROS = {
@@ -128,6 +138,10 @@ def decode_latex(source: str) -> Text:
     """
     if not _LATEX_SPECIAL.search(source):
         text = _WHITESPACE_RUN.sub(" ", source).strip()
+        return Text(source, text, str(escape(text)))
+    if not _NEEDS_PARSER.search(source) and check_braces(source) is None:
+        # Only braces and TeX ligatures: the parser would give the same result, much more slowly.
+        text = _WHITESPACE_RUN.sub(" ", _replace_ligatures(source.replace("{", "").replace("}", ""))).strip()
         return Text(source, text, str(escape(text)))
 
     # BibTeX has no comments inside a value, but pylatexenc would drop
@@ -325,6 +339,8 @@ def check_braces(source: str) -> str | None:
 
     Escaped braces (`\\{`, `\\}`) are ignored, as LaTeX does.
     """
+    if "{" not in source and "}" not in source:
+        return None
     depth = 0
     unmatched_closing = 0
     escaped = False

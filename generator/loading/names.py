@@ -91,14 +91,19 @@ def parse_name(source: str) -> PersonName:
     except InvalidNameError as error:
         fallback = PersonName(literal=_decode_words([written]), source=written)
         message = (
-            f"invalid name '{written}' ({error.reason.lower()}), "
-            f"so it is shown unsplit as '{fallback.literal}'"
+            f"invalid name '{_shorten(written)}' ({error.reason.lower()}), "
+            f"so it is shown unsplit as '{_shorten(fallback.literal)}'"
         )
         raise MalformedNameError(message, [fallback], et_al=False) from error
 
     if _is_single_group(written):
         return PersonName(literal=_decode_words([written]), source=written)
     return _person_name(_move_suffix_to_jr(parts, written), written)
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    """Return ``text`` cut to ``limit`` characters with an ellipsis, so a huge value keeps messages short."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _move_suffix_to_jr(parts: NameParts, written: str) -> NameParts:

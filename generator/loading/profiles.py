@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
+from ..config import Limits
 from ..diagnostics import ContentError, Location, Report
 from ..links import clean_url, safe_site_path, safe_url, url_scheme
 from ..model import Link, Profile
@@ -71,20 +72,30 @@ def render_bio(markdown: str) -> tuple[str, list[str]]:
     return html, list(dict.fromkeys(renderer.rejected))
 
 
-def load_profile(text: str, path: str, report: Report) -> Profile:
+def load_profile(text: str, path: str, report: Report, limits: Limits = Limits()) -> Profile:
     """Read one profile from the YAML ``text`` of the file at ``path``.
 
     Raises ContentError for a profile that cannot be used: invalid YAML, an
     unknown key, a missing name or a value of the wrong kind. Unsafe links
-    and photos are left out with a warning in ``report``.
+    and photos are left out with a warning in ``report``, and a bio longer
+    than ``limits.max_field_chars`` is cut with a warning.
     """
-    record = require_mapping(load_yaml(text, path), path, "a profile file")
+    record = require_mapping(load_yaml(text, path, max_bytes=limits.max_yaml_bytes), path, "a profile file")
     check_keys(record, ALLOWED_KEYS, path)
 
     name = required_text(record, "name", path)
     aliases = [alias for alias, _ in optional_text_list(record, "aliases", path)]
     bio_html = ""
     bio = optional_text(record, "bio", path)
+    if bio is not None and len(bio) > limits.max_field_chars:
+        # Markdown parsing time grows with the bio's length, and a megabyte of
+        # brackets takes markdown-it-py several seconds.
+        report.warn(
+            Location(path, record.line_of("bio")),
+            f"'bio' has {len(bio)} characters; it is cut to {limits.max_field_chars} "
+            "(raise limits.max_field_chars in site.yaml if it is genuine)",
+        )
+        bio = bio[: limits.max_field_chars]
     if bio is not None:
         bio_html, rejected = render_bio(bio)
         for url in rejected:

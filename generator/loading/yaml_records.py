@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 
 from unidecode import unidecode
 
+from ..config import Limits
 from ..diagnostics import ContentError, Location, Report
 from ..links import doi_url, normalize_doi, safe_url
 from ..model import Link, Paper, PersonName
@@ -110,24 +111,25 @@ _ARXIV_URL = re.compile(r"https?://arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?/?", re
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?", re.IGNORECASE)
 
 
-def load_paper_record(text: str, path: str, report: Report) -> Paper:
+def load_paper_record(text: str, path: str, report: Report, limits: Limits = Limits()) -> Paper:
     """Read one paper record from the YAML ``text`` of the file at ``path``.
 
     Raises ContentError for a record that cannot be shown: invalid YAML,
     an unknown key, a missing title or author list, or a value of the wrong
-    kind. Unsafe links are left out with a warning in ``report``.
+    kind. Unsafe links are left out with a warning in ``report``, and text
+    or author lists longer than ``limits`` allow are cut with a warning.
     """
-    record = require_mapping(load_yaml(text, path), path, "a paper file")
+    record = require_mapping(load_yaml(text, path, max_bytes=limits.max_yaml_bytes), path, "a paper file")
     check_keys(record, ALLOWED_KEYS, path)
 
-    title = decode_markup(required_text(record, "title", path))
-    authors, et_al = _authors_of(record, path, report)
+    title = decode_markup(_limited(required_text(record, "title", path), record, "title", path, limits, report))
+    authors, et_al = _authors_of(record, path, report, limits)
     paper_type = _type_of(record, path)
     year = _year_of(record, path, report)
     month = _month_of(record, path)
-    venue_source = optional_text(record, "venue", path)
+    venue_source = _limited(optional_text(record, "venue", path), record, "venue", path, limits, report)
     venue = decode_markup(venue_source) if venue_source else None
-    abstract_source = optional_text(record, "abstract", path)
+    abstract_source = _limited(optional_text(record, "abstract", path), record, "abstract", path, limits, report)
     abstract = decode_markup(abstract_source) if abstract_source else None
     tags = [tag for tag, _ in optional_text_list(record, "tags", path)]
 
@@ -177,10 +179,23 @@ def load_paper_record(text: str, path: str, report: Report) -> Paper:
     )
 
 
-def _authors_of(record: YamlMap, path: str, report: Report) -> tuple[list[PersonName], bool]:
+def _limited(value: str | None, record: YamlMap, key: str, path: str, limits: Limits, report: Report) -> str | None:
+    """Return ``value`` cut to ``limits.max_field_chars`` characters, warning when it was longer."""
+    if value is None or len(value) <= limits.max_field_chars:
+        return value
+    report.warn(
+        Location(path, record.line_of(key)),
+        f"'{key}' has {len(value)} characters; it is cut to {limits.max_field_chars} (raise limits.max_field_chars in site.yaml if it is genuine)",
+    )
+    return value[: limits.max_field_chars]
+
+
+def _authors_of(record: YamlMap, path: str, report: Report, limits: Limits) -> tuple[list[PersonName], bool]:
     """Return the parsed authors in order and whether the list ended in ``others``.
 
-    A name that the BibTeX name grammar cannot split is kept whole, with a warning.
+    A name that the BibTeX name grammar cannot split is kept whole, with a
+    warning. Authors after the first ``limits.max_authors`` are dropped with a
+    warning, and the list then counts as ending in ``others``.
     """
     if "authors" not in record:
         raise ContentError(Location(path, record.line), "missing required key 'authors'")
@@ -199,6 +214,15 @@ def _authors_of(record: YamlMap, path: str, report: Report) -> tuple[list[Person
                 Location(path, record.line_of("authors")),
                 "'authors' contains only 'others'; list at least one author by name",
             )
+
+    if len(items) > limits.max_authors:
+        report.warn(
+            Location(path, record.line_of("authors")),
+            f"'authors' lists {len(items)} authors; only the first {limits.max_authors} are shown "
+            "(raise limits.max_authors in site.yaml if they are genuine)",
+        )
+        items = items[: limits.max_authors]
+        et_al = True
 
     authors: list[PersonName] = []
     for index, (source, line) in enumerate(items, start=1):
