@@ -19,6 +19,7 @@ from .config import SiteConfig
 from .changes import input_fingerprint
 from .diagnostics import BuildFailed, Diagnostic, Location, Report, Severity
 from .linking import link_site
+from .loading.bibtex import SegmentCache
 from .loading.content import load_content
 from .loading.names import MalformedNameError, parse_name
 from .merging import merge_papers, order_for_merging
@@ -83,11 +84,13 @@ def _parse_name_leniently(source: str) -> PersonName:
         return error.names[0] if error.names else PersonName(literal=source.strip(), source=source)
 
 
-def make_site(config: SiteConfig, report: Report, timer: _Timer | None = None, jobs: int = 1) -> Site:
+def make_site(
+    config: SiteConfig, report: Report, timer: _Timer | None = None, jobs: int = 1, cache: SegmentCache | None = None
+) -> Site:
     """Load and link the content into a complete site model; problems go into ``report``."""
     timer = timer or _Timer()
     with timer.phase("load"):
-        content = load_content(config, report, jobs=jobs)
+        content = load_content(config, report, jobs=jobs, cache=cache)
     with timer.phase("model"):
         papers = merge_papers(order_for_merging(content.papers), report)
         site = link_site(papers, content.profiles, config.owners, content.aliases, report, _parse_name_leniently)
@@ -151,7 +154,8 @@ def build_site(config: SiteConfig, *, strict: bool = False, jobs: int | None = N
     if last is not None and last.get("inputs") == fingerprint and state.load_manifest() is not None:
         return _unchanged_build(last, report, strict, config)
 
-    site = make_site(config, report, timer, jobs=jobs)
+    cache = SegmentCache(state.load_segments())
+    site = make_site(config, report, timer, jobs=jobs, cache=cache)
     plans = plan_files(site, config, report)
     _fail_on_problems(report, strict)
 
@@ -196,6 +200,8 @@ def build_site(config: SiteConfig, *, strict: bool = False, jobs: int | None = N
                     publisher.carry_over(path)
             publisher.publish(manifest, staged)
             state.save_summary(_summary(fingerprint, site, report, len(manifest.files)))
+            if cache.changed:
+                state.save_segments(cache.to_json())
     except BaseException:
         publisher.abort()
         raise

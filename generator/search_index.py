@@ -31,8 +31,10 @@ STOP_WORDS = frozenset(
 
 def normalise(text: str) -> str:
     """Lower-case ``text`` and strip accents, exactly as ``static/search.js`` does in the browser."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(char for char in decomposed if not unicodedata.category(char).startswith("M"))
+    stripped = "".join(char for char in decomposed if char.isascii() or not unicodedata.category(char).startswith("M"))
     return stripped.lower()
 
 

@@ -81,7 +81,12 @@ class Manifest:
         raw = json.loads(data)
         if not isinstance(raw, dict) or raw.get("version") != MANIFEST_VERSION:
             raise ValueError("manifest version differs")
-        return cls({path: ManifestEntry(entry[0], entry[1]) for path, entry in raw["files"].items()})
+        files = {}
+        for path, entry in raw["files"].items():
+            # The state folder is not trusted more than content: a path must stay inside the output.
+            check_output_path(path)
+            files[path] = ManifestEntry(str(entry[0]), str(entry[1]))
+        return cls(files)
 
 
 class OutputState:
@@ -116,6 +121,22 @@ class OutputState:
         temporary.write_bytes(json.dumps(summary, sort_keys=True).encode("utf-8"))
         os.replace(temporary, path)
 
+    def load_segments(self) -> dict[str, object]:
+        """Return the .bib segments parsed by earlier builds (empty when there are none)."""
+        try:
+            data = json.loads((self.state_dir / "segments.json").read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_segments(self, segments: dict[str, object]) -> None:
+        """Store parsed .bib segments for the next build."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / "segments.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(json.dumps(segments, separators=(",", ":")).encode("utf-8"))
+        os.replace(temporary, path)
+
     def load_manifest(self) -> Manifest | None:
         """Return the previous build's manifest, or None when it is missing or does not match the output."""
         if not self.output_dir.is_dir():
@@ -143,6 +164,8 @@ class OutputState:
 
     def _apply_journal(self) -> None:
         journal = json.loads(self.journal_path.read_bytes())
+        for relative in [*journal["write"], *journal["delete"]]:
+            check_output_path(relative)
         for relative in journal["write"]:
             staged = self.updates_dir / relative
             target = self.output_dir / relative

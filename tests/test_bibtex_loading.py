@@ -350,8 +350,8 @@ def test_unbalanced_braces_reported_rest_read(tmp_path: Path) -> None:
     )
     assert sorted(paper.key for paper in site.papers) == ["after", "before"]
     assert messages(report) == [
-        "content/refs.bib:3: warning: entry could not be parsed and is skipped: Unexpected block start: `@article`. "
-        "Was still looking for field-value closing `,` or `}` (citation key 'broken'; 1 unclosed '{' in the entry)"
+        "content/refs.bib:3: warning: entry could not be parsed and is skipped: the entry is not closed before "
+        "the next line that starts with '@' or the end of the file (citation key 'broken'; 1 unclosed '{' in the entry)"
     ]
 
 
@@ -362,8 +362,8 @@ def test_unclosed_entry_at_end_of_file(tmp_path: Path) -> None:
     )
     assert [paper.key for paper in site.papers] == ["ok"]
     assert messages(report) == [
-        "content/refs.bib:2: warning: entry could not be parsed and is skipped: Unexpectedly reached end of file "
-        "(citation key 'last'; 2 unclosed '{' in the entry)"
+        "content/refs.bib:2: warning: entry could not be parsed and is skipped: the entry is not closed before "
+        "the next line that starts with '@' or the end of the file (citation key 'last'; 2 unclosed '{' in the entry)"
     ]
 
 

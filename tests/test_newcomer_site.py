@@ -38,8 +38,8 @@ BROKEN_BIB = """@article{good, author = {Ada Lovelace}, title = {Good Paper}, jo
 """
 
 BROKEN_MESSAGE = (
-    "content/refs.bib:3: warning: entry could not be parsed and is skipped: Unexpected block start: `@article`. "
-    "Was still looking for field-value closing `,` or `}` (citation key 'broken'; 1 unclosed '{' in the entry)"
+    "content/refs.bib:3: warning: entry could not be parsed and is skipped: the entry is not closed before "
+        "the next line that starts with '@' or the end of the file (citation key 'broken'; 1 unclosed '{' in the entry)"
 )
 
 

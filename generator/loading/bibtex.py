@@ -6,6 +6,7 @@ module. It knows nothing about author pages, venues pages or output.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from bibtexparser import model as bib
 from bibtexparser.entrypoint import parse_string
 
 from ..config import Limits
-from ..diagnostics import Location, Report
+from ..diagnostics import Diagnostic, Location, Report, Severity
 from ..links import doi_url, safe_url
 from ..model import Link, Paper
 from ..venues import kind_for, venue_text_for
@@ -103,6 +104,119 @@ def parse_bib_text(text: str, path: str) -> BibFile:
     return result
 
 
+# bibtexparser ends a block where a line starts with "@", so parsing the text
+# between two such lines alone gives the same blocks as parsing the whole file.
+_BLOCK_START = re.compile(r"^[ \t]*@", re.M)
+
+
+def parse_bib_cached(text: str, path: str, cache: "SegmentCache") -> BibFile:
+    """Parse a .bib file like ``parse_bib_text``, reusing segments parsed in an earlier build.
+
+    A segment runs from one line that starts with "@" to the next; only
+    segments whose text is not in ``cache`` are parsed.
+    """
+    result = BibFile(path)
+    line_offset = 0
+    for segment in split_segments(text):
+        _extend_shifted(result, cache.parse(segment), line_offset)
+        line_offset += segment.count("\n")
+    return result
+
+
+def split_segments(text: str) -> list[str]:
+    """Split a file's text before every line that starts with "@"."""
+    starts = [0] + [match.start() for match in _BLOCK_START.finditer(text) if match.start() > 0]
+    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
+
+
+def _segment_digest(segment: str) -> str:
+    return hashlib.blake2b(segment.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _extend_shifted(result: BibFile, part: BibFile, line_offset: int) -> None:
+    def moved(location: Location) -> Location:
+        return Location(result.path, (location.line or 1) + line_offset)
+
+    for entry in part.entries:
+        result.entries.append(RawEntry(entry.key, entry.entry_type, dict(entry.fields), moved(entry.location)))
+    result.strings.extend((name, value, moved(location)) for name, value, location in part.strings)
+    result.preambles.extend(part.preambles)
+    for item in part.report.items:
+        result.report.items.append(type(item)(moved(item.location), item.severity, item.message))
+
+
+class SegmentCache:
+    """Parsed .bib segments by digest of their text, kept between builds as JSON."""
+
+    def __init__(self, stored: dict[str, object] | None = None) -> None:
+        self._stored = stored or {}
+        self._used: dict[str, object] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def missing_segments(self, text: str) -> list[str]:
+        """Return the segments of a file's text that are not cached yet."""
+        missing = []
+        for segment in split_segments(text):
+            digest = _segment_digest(segment)
+            if digest not in self._stored and digest not in self._used:
+                missing.append(segment)
+        return missing
+
+    @property
+    def changed(self) -> bool:
+        """Whether the cache to store differs from the one loaded."""
+        return self.misses > 0 or len(self._used) != len(self._stored)
+
+    def add(self, parsed: list[tuple[str, object]]) -> None:
+        """Add segments parsed elsewhere (by worker processes), as returned by ``to_json().items()``."""
+        self._stored.update(parsed)
+
+    def parse(self, segment: str) -> BibFile:
+        """Return the parsed segment, from the cache when possible. Locations are relative to it."""
+        digest = _segment_digest(segment)
+        stored = self._used.get(digest) or self._stored.get(digest)
+        if stored is not None:
+            try:
+                part = _segment_from_json(stored)
+                self._used[digest] = stored
+                self.hits += 1
+                return part
+            except (KeyError, TypeError, ValueError, IndexError):
+                pass
+        part = parse_bib_text(segment, "")
+        self._used[digest] = _segment_to_json(part)
+        self.misses += 1
+        return part
+
+    def to_json(self) -> dict[str, object]:
+        """Return the segments used in this build, for the next one."""
+        return self._used
+
+
+def _segment_to_json(part: BibFile) -> dict[str, object]:
+    return {
+        "entries": [[e.key, e.entry_type, list(e.fields.items()), e.location.line] for e in part.entries],
+        "strings": [[name, value, location.line] for name, value, location in part.strings],
+        "preambles": list(part.preambles),
+        "diagnostics": [[d.location.line, d.severity.name, d.message] for d in part.report.items],
+    }
+
+
+def _segment_from_json(data: object) -> BibFile:
+    if not isinstance(data, dict):
+        raise ValueError("cached segment is not a mapping")
+    part = BibFile("")
+    for key, entry_type, fields, line in data["entries"]:
+        part.entries.append(RawEntry(str(key), str(entry_type), {str(k): str(v) for k, v in fields}, Location("", int(line))))
+    for name, value, line in data["strings"]:
+        part.strings.append((str(name), str(value), Location("", int(line))))
+    part.preambles.extend(str(p) for p in data["preambles"])
+    for line, severity, message in data["diagnostics"]:
+        part.report.items.append(Diagnostic(Location("", int(line) if line else None), Severity[severity], str(message)))
+    return part
+
+
 def _add_entry(result: BibFile, entry: bib.Entry, block: bib.Block, line: int) -> None:
     """Keep one parsed entry, or report why it is skipped."""
     location = Location(result.path, line)
@@ -130,6 +244,9 @@ def _failure_reason(block: bib.ParsingFailedBlock) -> str:
     # Only a block that ran on to the next entry or the end of the file contains
     # the whole entry. A block cut at the failing token would give a false count.
     if _RAN_ON.search(reason):
+        # Files are parsed in segments that end where the next line starts with "@",
+        # so "next entry" and "end of file" are one case and get one wording.
+        reason = "the entry is not closed before the next line that starts with '@' or the end of the file"
         depth = brace_balance(raw)
         if depth > 0:
             notes.append(f"{depth} unclosed '{{' in the entry")

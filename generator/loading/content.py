@@ -8,6 +8,7 @@ outside ``content/``.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,15 +18,15 @@ from ..config import SiteConfig
 from ..diagnostics import ContentError, Location, Report
 from ..model import Paper, Profile
 from ..venues import VenueAliases, load_aliases
-from .bibtex import BibFile, decode_bytes, entry_to_paper, parse_bib_text, resolve_entries
+from .bibtex import BibFile, SegmentCache, decode_bytes, entry_to_paper, parse_bib_cached, resolve_entries
 from .profiles import load_profile
 from .safe_yaml import load_yaml
 from .yaml_records import load_paper_record
 
 logger = logging.getLogger(__name__)
 
-# Below this many bytes of BibTeX, starting worker processes costs more than it saves.
-_PARALLEL_BIB_BYTES = 2 * 1024 * 1024
+# Below this many uncached .bib segments (about one entry each), worker processes cost more than they save.
+_PARALLEL_SEGMENTS = 4000
 
 
 @dataclass
@@ -105,16 +106,35 @@ def _read_text(config: SiteConfig, relative: str, limit: int, report: Report) ->
         return None
 
 
-def _parse_bib_file(config: SiteConfig, relative: str) -> BibFile:
-    report = Report()
-    text = _read_text(config, relative, config.limits.max_file_bytes, report)
-    parsed = parse_bib_text(text, relative) if text is not None else BibFile(relative)
-    parsed.report.items[:0] = report.items
-    return parsed
+def _parse_segments(segments: list[str]) -> list[tuple[str, object]]:
+    cache = SegmentCache()
+    for segment in segments:
+        cache.parse(segment)
+    return list(cache.to_json().items())
 
 
-def load_content(config: SiteConfig, report: Report, jobs: int = 1) -> Content:
-    """Read every content file of the site; problems go into ``report``."""
+def _parse_bib_files(config: SiteConfig, paths: tuple[str, ...], cache: SegmentCache, jobs: int, report: Report) -> list[BibFile]:
+    """Parse .bib files through the segment cache; uncached segments are parsed in parallel when there are many."""
+    texts: dict[str, str] = {}
+    for relative in paths:
+        text = _read_text(config, relative, config.limits.max_file_bytes, report)
+        if text is not None:
+            texts[relative] = text
+    missing = [segment for text in texts.values() for segment in cache.missing_segments(text)]
+    if jobs > 1 and len(missing) >= _PARALLEL_SEGMENTS and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(missing) // jobs)
+        batches = [missing[start : start + size] for start in range(0, len(missing), size)]
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            for parsed in pool.map(_parse_segments, batches):
+                cache.add(parsed)
+    return [parse_bib_cached(text, relative, cache) for relative, text in texts.items()]
+
+
+def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: SegmentCache | None = None) -> Content:
+    """Read every content file of the site; problems go into ``report``.
+
+    ``cache`` holds .bib segments parsed by earlier builds; it gains the ones parsed now.
+    """
     files = find_content_files(config, report)
     content = Content()
 
@@ -146,12 +166,7 @@ def load_content(config: SiteConfig, report: Report, jobs: int = 1) -> Content:
         except ContentError as exc:
             report.error(exc.location, exc.message)
 
-    total_bytes = sum((config.site_dir / p).stat().st_size for p in files.bib)
-    if jobs > 1 and len(files.bib) > 1 and total_bytes > _PARALLEL_BIB_BYTES:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            bib_files = list(pool.map(_parse_bib_file, [config] * len(files.bib), files.bib))
-    else:
-        bib_files = [_parse_bib_file(config, relative) for relative in files.bib]
+    bib_files = _parse_bib_files(config, files.bib, cache if cache is not None else SegmentCache(), jobs, report)
     for bib_file in bib_files:
         report.extend(bib_file.report)
         content.bib_preambles.extend(bib_file.preambles)

@@ -1,0 +1,102 @@
+"""Incremental builds: after any sequence of edits, the output equals a cold build of the same content."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import REPO, build_into, copy_demo
+
+EXTRA_PAPER = """
+@article{added{n}, title = {An Added Paper Number {n}}, author = {Timoleon Moraitis and Nova Writer{n}},
+  journal = {Journal of Made-up Results}, year = {2021}, doi = {10.5555/added.{n}}}
+"""
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _edit(site: Path, action: str, n: int) -> None:
+    bib = site / "content/bib/guo.bib"
+    record = site / "content/papers/hebbian-deep-learning-without-feedback.yaml"
+    if action == "retitle":
+        text = record.read_text()
+        record.write_text(text.replace("Without", f"Without{n}", 1) if "Without" in text else text.replace('title: "', 'title: "Without ', 1))
+    elif action == "add":
+        with bib.open("a") as handle:
+            handle.write(EXTRA_PAPER.replace("{n}", str(n)))
+    elif action == "remove":
+        (site / "content/papers/spikezip-tf.yaml").unlink(missing_ok=True)
+    elif action == "rename_author":
+        text = bib.read_text()
+        bib.write_text(text.replace("Franz Scherr", f"Franz Scherr{n}", 1) if "Franz Scherr" in text else text.replace(f"Scherr", "Franz Scherr", 1))
+    elif action == "template":
+        templates = site / "templates"
+        templates.mkdir(exist_ok=True)
+        base = templates / "base.html"
+        text = base.read_text() if base.exists() else (REPO / "templates/base.html").read_text()
+        base.write_text(text.replace("<main class=\"page\">", f"<main class=\"page\" data-edit=\"{n}\">", 1) if "data-edit" not in text else text.replace("data-edit=\"", "data-edit=\"x", 1))
+    elif action == "words":
+        words = site / "templates/i18n"
+        words.mkdir(parents=True, exist_ok=True)
+        (words / "en.yaml").write_text(f"abstract: Summary {n}\n")
+    elif action == "site_title":
+        config = site / "site.yaml"
+        config.write_text(config.read_text().replace("title: Qinghai Guo", f"title: Qinghai Guo {n}", 1))
+    # Make sure the edit is newer than the previous build even on coarse clocks.
+    for path in (site / "content").rglob("*"):
+        os.utime(path, None)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["retitle", "add", "remove", "rename_author", "template", "words", "site_title"]), min_size=1, max_size=4))
+def test_incremental_equals_cold(actions: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        site = root / "site"
+        site.mkdir()
+        copy_demo(site)
+        build_into(site, site / "_site", jobs=1)
+        for n, action in enumerate(actions):
+            _edit(site, action, n)
+            incremental = build_into(site, site / "_site", jobs=1)
+            cold_site = root / f"cold{n}"
+            shutil.copytree(site, cold_site, ignore=shutil.ignore_patterns("_site", "._site*"))
+            build_into(cold_site, cold_site / "_site", jobs=1)
+            assert _tree(site / "_site") == _tree(cold_site / "_site"), f"after {actions[: n + 1]}"
+            assert incremental.written < incremental.files or n == 0 or action in ("template", "words", "site_title")
+
+
+def test_no_change_rebuild_writes_nothing(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    before = {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    again = build_into(site, site / "_site", jobs=1)
+    assert again.written == 0
+    assert again.site is None
+    after = {p: p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_edit_rewrites_only_affected_files(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    before = {p.relative_to(site / "_site").as_posix(): p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    bib = site / "content/bib/guo.bib"
+    bib.write_text(bib.read_text().replace("Self-Supervised Learning Through Efference Copies", "Self-Supervised Learning Through Efference Copies, Revisited"))
+    result = build_into(site, site / "_site", jobs=1)
+    assert not result.swapped
+    after = {p.relative_to(site / "_site").as_posix(): p.stat().st_mtime_ns for p in (site / "_site").rglob("*") if p.is_file()}
+    rewritten = {path for path in after if before.get(path) != after[path]}
+    assert "authors/timoleon-moraitis/index.html" in rewritten
+    assert "authors/adrien-journe/index.html" not in rewritten
+    assert "papers/hebbian-deep-learning-without-feedback/index.html" not in rewritten
+    assert "papers/self-supervised-learning-through-efference-copies-revisited/index.html" in rewritten
+    assert "papers/self-supervised-learning-through-efference-copies/index.html" not in after
+    assert len(rewritten) == result.written
