@@ -65,7 +65,17 @@ class BibExporter:
         if not config.export_abstracts:
             private.add("abstract")
         self.private = frozenset(private)
+        # Each paper is exported on its own page and in several lists; format it once per build.
+        self._entries: dict[str, str] = {}
+
+    def entry(self, paper: Paper) -> str:
+        """Return one paper's entry, formatted once per build."""
+        text = self._entries.get(paper.key)
+        if text is None:
+            text = format_entry(paper, self.private)
+            self._entries[paper.key] = text
+        return text
 
     def __call__(self, papers: list[Paper]) -> str:
         """Return the BibTeX for ``papers``, one entry after another."""
-        return "\n".join(format_entry(paper, self.private) for paper in papers)
+        return "\n".join(self.entry(paper) for paper in papers)

@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .bibtex_export import BibExporter
 from .config import SiteConfig
@@ -137,7 +137,13 @@ def static_files(config: SiteConfig) -> dict[str, Path]:
     return files
 
 
-def build_site(config: SiteConfig, *, strict: bool = False, jobs: int | None = None) -> BuildResult:
+ProgressCallback = Callable[[int, int], None]
+"""Called with (files rendered so far, files to render) while pages are rendered."""
+
+
+def build_site(
+    config: SiteConfig, *, strict: bool = False, jobs: int | None = None, progress: ProgressCallback | None = None
+) -> BuildResult:
     """Build the site into ``config.output_dir``.
 
     Raises ``BuildFailed`` (leaving the previous output untouched) when the
@@ -179,7 +185,7 @@ def build_site(config: SiteConfig, *, strict: bool = False, jobs: int | None = N
     try:
         publisher.prepare([plan.output_path for plan in todo] + sorted(extra_todo))
         with timer.phase("render"):
-            rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs)
+            rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, progress)
         with timer.phase("write"):
             for path, digest, wrote in rendered:
                 manifest.files[path] = ManifestEntry(fingerprints[path], digest)
@@ -292,23 +298,35 @@ def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 def _render_all(
-    renderer: Renderer, publisher: Publisher, previous: Manifest | None, plans: list[PagePlan], jobs: int
+    renderer: Renderer,
+    publisher: Publisher,
+    previous: Manifest | None,
+    plans: list[PagePlan],
+    jobs: int,
+    progress: ProgressCallback | None = None,
 ) -> tuple[list[RenderedFile], int]:
     """Render and stage ``plans``; return the files and the bytes that worker processes wrote."""
     global _WORKER
     _WORKER = (renderer, publisher, previous, plans)
+    results: list[RenderedFile] = []
     try:
         if jobs <= 1 or len(plans) < _PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-            results, _bytes_counted_in_publisher = _render_chunk((0, len(plans)))
+            for bounds in _chunks(len(plans), 500):
+                chunk, _bytes_counted_in_publisher = _render_chunk(bounds)
+                results.extend(chunk)
+                if progress:
+                    progress(len(results), len(plans))
             return results, 0
         context = multiprocessing.get_context("fork")
-        size = max(50, len(plans) // (jobs * 8))
-        results = []
+        # Small chunks keep both workers busy to the end and the progress bar moving.
+        size = max(50, min(1000, len(plans) // (jobs * 8)))
         worker_bytes = 0
         with context.Pool(jobs) as pool:
             for chunk, written in pool.imap_unordered(_render_chunk, _chunks(len(plans), size)):
                 results.extend(chunk)
                 worker_bytes += written
+                if progress:
+                    progress(len(results), len(plans))
         return results, worker_bytes
     finally:
         _WORKER = None

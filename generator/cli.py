@@ -42,6 +42,26 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger("pylatexenc").setLevel(logging.ERROR)
 
 
+class _ProgressBar:
+    """A one-line progress bar on a terminal's stderr, shown once rendering has run for two seconds."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or (not self.shown and time.perf_counter() - self.started < 2.0):
+            return
+        self.shown = True
+        width = 30
+        filled = width * done // max(1, total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
+        if done >= total:
+            sys.stderr.write("\r" + " " * (width + 40) + "\r")
+        sys.stderr.flush()
+
+
 def _print_report(report: Any) -> None:
     for diagnostic in report:
         click.echo(str(diagnostic), err=True)
@@ -81,7 +101,7 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
         if base_url is not None:
             config = dataclasses.replace(config, base_url=base_url)
         logger.info("Building %s from %s", config.output_dir, config.site_dir)
-        result = build_site(config, strict=strict, jobs=jobs)
+        result = build_site(config, strict=strict, jobs=jobs, progress=None if quiet else _ProgressBar())
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

@@ -110,6 +110,8 @@ class Renderer:
         self.papers = {paper.key: paper for paper in site.papers}
         self.authors = {author.key: author for author in site.authors}
         self.venues = {venue.key: venue for venue in site.venues}
+        self._items: dict[str, Markup] = {}
+        self._entry_macro: Any = None
         self.env.globals.update(self._globals())
 
     def _globals(self) -> dict[str, Any]:
@@ -122,7 +124,18 @@ class Renderer:
             "url_of": self.url_of,
             "bib_url_of": self.bib_url_of,
             "json_ld": json_ld,
+            "paper_item": self.paper_item,
         }
+
+    def paper_item(self, paper: Paper) -> Markup:
+        """Return a paper's list entry (the ``paper_entry`` macro), rendered once per paper."""
+        item = self._items.get(paper.key)
+        if item is None:
+            if self._entry_macro is None:
+                self._entry_macro = self.env.get_template("_macros.html").module.paper_entry  # type: ignore[attr-defined]
+            item = Markup(self._entry_macro(paper))
+            self._items[paper.key] = item
+        return item
 
     def template_digests(self) -> dict[str, str]:
         """Return, for each page template, a digest of it, every template it uses, and the site words."""
