@@ -678,8 +678,11 @@ def write_site(corpus: Corpus, out: Path, content_format: str) -> SiteCounts:
     papers_dir = out / "content" / "papers"
     bib_dir.mkdir(parents=True, exist_ok=True)
     papers_dir.mkdir(parents=True, exist_ok=True)
+    # A 100,000-paper .bib file is about 150 MB, above bibfolio's default 64 MiB file limit.
     (out / "site.yaml").write_text(
-        f"title: Synthetic bibliography ({len(corpus.papers)} papers, {content_format})\n", encoding="utf-8"
+        f"title: Synthetic bibliography ({len(corpus.papers)} papers, {content_format})\n"
+        "limits:\n  max_file_bytes: 1073741824\n",
+        encoding="utf-8"
     )
 
     name_rng = random.Random(corpus.seed + 5)

@@ -16,7 +16,7 @@ from .config import SiteConfig
 from .rendering import DEFAULT_TEMPLATES
 
 
-def _walk(root: Path, hasher: "hashlib._Hash") -> None:
+def _walk(root: Path, hasher: "hashlib.blake2b") -> None:
     if not root.is_dir():
         hasher.update(f"missing:{root}\n".encode())
         return

@@ -82,10 +82,11 @@ def _group_authors(papers: list[Paper], profiles: list[Profile], parse_name: Nam
             key = canonical.get(name.key, name.key)
             author = authors.get(key)
             if author is None:
-                profile = profile_for.get(key)
-                author = Author(key=key, name=parse_name(profile.name) if profile else name, profile=profile)
+                own_profile = profile_for.get(key)
+                author = Author(key=key, name=parse_name(own_profile.name) if own_profile else name, profile=own_profile)
                 authors[key] = author
-            if author not in people:
+            # Identity, not ==: dataclass equality would compare whole paper lists.
+            if all(person is not author for person in people):
                 people.append(author)
                 author.papers.append(paper)
         paper.people = people

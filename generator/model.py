@@ -141,7 +141,7 @@ class Profile:
     location: Location = field(default_factory=lambda: Location(""))
 
 
-@dataclass
+@dataclass(eq=False)
 class Author:
     """All papers whose author list contains one name (exact match after normalisation)."""
 
@@ -170,7 +170,7 @@ class Author:
         return [(people[k], counts[k]) for k in ordered]
 
 
-@dataclass
+@dataclass(eq=False)
 class Venue:
     """A venue series (NeurIPS, all years) with its papers."""
 
