@@ -1,4 +1,4 @@
-"""Change detection: tells whether any input of a site changed since its last build.
+"""Change detection: decides whether any input of a site changed since its last build.
 
 The inputs are every file under ``content/``, the site's ``templates/``,
 the default templates, bibfolio's own code, and the configuration. A file counts as unchanged
@@ -34,9 +34,9 @@ def _walk(root: Path, hasher: "hashlib.blake2b") -> None:
 def input_fingerprint(config: SiteConfig) -> str:
     """Return a digest that changes whenever an input file or setting changes.
 
-    NOTE: an edit that keeps a file's size, modification time and inode
-    (possible only by resetting the time on purpose) goes unnoticed; such a
-    build needs the state folder beside the output removed.
+    NOTE: an edit that keeps a file's size, modification time and inode goes
+    unnoticed. Only a deliberately reset time does that; remove the state
+    folder beside the output to force a full build.
     """
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(f"{__version__}\0{config!r}\n".encode("utf-8", "surrogateescape"))

@@ -92,9 +92,9 @@ class Fingerprinter:
         if kind in ("paper", "bib_paper"):
             return _digest(*base, self._paper_digests[plan.subject])
         if kind in ("author", "bib_author"):
+            # Co-authors and their counts follow from the papers' author lists, which the paper digests cover.
             author = self.authors[plan.subject]
-            coauthors = "" if kind == "bib_author" else _digest(*(f"{a.key}:{a.slug}:{a.display}:{n}" for a, n in author.coauthors()))
-            return _digest(*base, _author_digest(author), self._papers(author.papers), coauthors)
+            return _digest(*base, _author_digest(author), self._papers(author.papers))
         if kind in ("venue", "bib_venue"):
             venue = self.venues[plan.subject]
             return _digest(*base, _venue_digest(venue), self._papers(venue.papers))

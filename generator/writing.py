@@ -5,9 +5,9 @@ Two ways to publish, chosen per build:
 * Swap: when many files changed or there is no usable previous output, the
   whole site is staged in a sibling folder (unchanged files hard-linked from
   the previous output) and swapped in with two renames.
-* Update: when few files changed, only those are staged; a journal listing
-  them is written and synced, then each staged file is renamed over its
-  target and removed files are deleted. A build killed before the journal
+* Update: when few files changed, only those are staged. A journal listing
+  them is written and synced. Then each staged file is renamed over its
+  target, and removed files are deleted. A build killed before the journal
   is complete leaves the previous output untouched; one killed after it is
   completed by the next run (``recover``), so every file is always either
   its old or its new version.
@@ -58,7 +58,7 @@ def content_digest(data: bytes) -> str:
 
 @dataclass
 class ManifestEntry:
-    """What the previous build wrote at one path."""
+    """The fingerprint and digest that the previous build recorded for one path."""
 
     fingerprint: str
     digest: str
