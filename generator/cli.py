@@ -95,11 +95,9 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
     _setup_logging(verbose, quiet)
     started = time.perf_counter()
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, {"base_url": base_url} if base_url is not None else None)
         if out_dir is not None:
             config = dataclasses.replace(config, output_dir=out_dir.resolve())
-        if base_url is not None:
-            config = dataclasses.replace(config, base_url=base_url)
         logger.info("Building %s from %s", config.output_dir, config.site_dir)
         result = build_site(config, strict=strict, jobs=jobs, progress=None if quiet else _ProgressBar())
     except ConfigError as exc:

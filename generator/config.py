@@ -217,8 +217,12 @@ def _parse_limits(value: object, bad: Any, line_of: Any) -> Limits:
     return Limits(**parsed)
 
 
-def load_config(config_path: Path) -> SiteConfig:
-    """Read and validate ``site.yaml``; raise ``ConfigError`` listing every problem."""
+def load_config(config_path: Path, overrides: Mapping[str, object] | None = None) -> SiteConfig:
+    """Read and validate ``site.yaml``; raise ``ConfigError`` listing every problem.
+
+    ``overrides`` (from the command line) replace keys of the file before
+    validation, so they are checked like the file's own values.
+    """
     from .loading.safe_yaml import load_yaml
 
     display = config_path.name
@@ -232,4 +236,6 @@ def load_config(config_path: Path) -> SiteConfig:
         data = load_yaml(text, display)
     except ContentError as exc:
         raise ConfigError([Diagnostic(exc.location, Severity.ERROR, exc.message)]) from None
+    if overrides and isinstance(data, dict):
+        data.update(overrides)
     return parse_config(data, config_path.parent, display)

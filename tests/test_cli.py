@@ -70,3 +70,19 @@ def test_module_entry_point_help() -> None:
 
     completed = subprocess.run([sys.executable, "-m", "generator", "build", "--help"], capture_output=True, text=True, check=True)
     assert "--out" in completed.stdout
+
+
+def test_invalid_base_url_option_rejected(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "--base-url", "javascript:alert(1)"])
+    assert result.exit_code == 1
+    assert "base_url" in result.stderr
+    assert not (site / "_site").exists()
+
+
+def test_base_url_option_sets_prefix(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "--base-url", "/profile/", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    html = (site / "_site/index.html").read_text(encoding="utf-8")
+    assert 'href="/profile/static/style.css"' in html

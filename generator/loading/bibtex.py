@@ -339,7 +339,8 @@ def entry_to_paper(entry: RawEntry, limits: Limits, report: Report) -> Paper | N
     except MalformedNameError as error:
         report.warn(entry.location, f"entry '{entry.key}': {error}")
         authors, et_al = error.names, error.et_al
-    if len(authors) > limits.max_authors:
+    cut_names = len(authors) > limits.max_authors
+    if cut_names:
         report.warn(entry.location, f"entry '{entry.key}' has {len(authors)} authors; only the first {limits.max_authors} are shown")
         authors = authors[: limits.max_authors]
         et_al = True
@@ -351,6 +352,9 @@ def entry_to_paper(entry: RawEntry, limits: Limits, report: Report) -> Paper | N
     abstract = decode_latex(fields["abstract"]) if fields.get("abstract", "").strip() else None
 
     export = dict(fields)
+    if cut_names:
+        # The export must match the page, which lists the kept names and "et al.".
+        export[people_field] = " and ".join(name.source for name in authors) + " and others"
     if entry.month_macro:
         export["month"] = entry.month_macro
     return Paper(
@@ -391,7 +395,11 @@ def _limited(value: str, name: str, entry: RawEntry, limits: Limits, report: Rep
     if len(value) <= limits.max_field_chars:
         return value
     report.warn(entry.location, f"entry '{entry.key}', field '{name}' has {len(value)} characters; it is cut to {limits.max_field_chars}")
-    return value[: limits.max_field_chars]
+    cut = value[: limits.max_field_chars]
+    if name in ("author", "editor") and " and " in cut:
+        # Cut between two names, never inside one; the name count limit applies afterwards.
+        cut = cut[: cut.rindex(" and ")] + " and others"
+    return cut
 
 
 def _date_of(fields: dict[str, str], entry: RawEntry, report: Report) -> tuple[int | None, int | None]:

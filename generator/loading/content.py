@@ -153,7 +153,7 @@ def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: Segme
         if text is None:
             continue
         try:
-            content.papers.append(load_paper_record(text, relative, report))
+            content.papers.append(load_paper_record(text, relative, report, config.limits))
         except ContentError as exc:
             report.error(exc.location, exc.message)
 
@@ -162,7 +162,7 @@ def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: Segme
         if text is None:
             continue
         try:
-            content.profiles.append(load_profile(text, relative, report))
+            content.profiles.append(load_profile(text, relative, report, config.limits))
         except ContentError as exc:
             report.error(exc.location, exc.message)
 
