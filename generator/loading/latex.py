@@ -34,6 +34,17 @@ _NEEDS_PARSER = re.compile(r"[\\$%]")
 _LIGATURES = (("---", "\u2014"), ("--", "\u2013"), ("~", "\u00a0"), ("``", "\u201c"), ("''", "\u201d"))
 
 
+def _plain_text(source: str, text: str) -> Text:
+    """Return a Text for a value without markup, sharing one string among equal forms.
+
+    Abstracts are the bulk of a large site's memory, and most need no escaping.
+    """
+    if text == source:
+        text = source
+    html = str(escape(text))
+    return Text(source, text, text if html == text else html)
+
+
 def _replace_ligatures(text: str) -> str:
     for ligature, character in _LIGATURES:
         text = text.replace(ligature, character)
@@ -138,11 +149,11 @@ def decode_latex(source: str) -> Text:
     """
     if not _LATEX_SPECIAL.search(source):
         text = _WHITESPACE_RUN.sub(" ", source).strip()
-        return Text(source, text, str(escape(text)))
+        return _plain_text(source, text)
     if not _NEEDS_PARSER.search(source) and check_braces(source) is None:
         # Only braces and TeX ligatures: the parser would give the same result, much more slowly.
         text = _WHITESPACE_RUN.sub(" ", _replace_ligatures(source.replace("{", "").replace("}", ""))).strip()
-        return Text(source, text, str(escape(text)))
+        return _plain_text(source, text)
 
     # BibTeX has no comments inside a value, but pylatexenc would drop
     # everything after a `%` to the end of the line. A character that the
