@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import jinja2
+
 from .bibtex_export import BibExporter
 from .config import SiteConfig
 from .changes import input_fingerprint
@@ -26,9 +28,9 @@ from .loading.names import MalformedNameError, parse_name
 from .merging import merge_papers, order_for_merging
 from .model import PersonName, Site
 from .fingerprints import Fingerprinter
-from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, Renderer, plan_pages
+from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
 from .search_index import build_search_index
-from .writing import Manifest, ManifestEntry, OutputState, Publisher, content_digest
+from .writing import ForeignOutput, Manifest, ManifestEntry, OutputState, Publisher, content_digest
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +92,24 @@ def make_site(
 ) -> Site:
     """Load and link the content into a complete site model; problems go into ``report``."""
     timer = timer or _Timer()
+    _check_language(config, report)
     with timer.phase("load"):
         content = load_content(config, report, jobs=jobs, cache=cache)
     with timer.phase("model"):
         papers = merge_papers(order_for_merging(content.papers), report)
         site = link_site(papers, content.profiles, config.owners, content.aliases, report, _parse_name_leniently)
     return site
+
+
+def _check_language(config: SiteConfig, report: Report) -> None:
+    if config.language == "en":
+        return
+    name = f"i18n/{config.language}.yaml"
+    if not (config.templates_dir / name).is_file() and not (DEFAULT_TEMPLATES / name).is_file():
+        report.warn(
+            Location("site.yaml"),
+            f"language: no templates/{name} with the site's words in that language; English words are used",
+        )
 
 
 def check_site(config: SiteConfig, strict: bool = False) -> tuple[Site, Report]:
@@ -143,22 +157,33 @@ ProgressCallback = Callable[[int, int], None]
 
 
 def build_site(
-    config: SiteConfig, *, strict: bool = False, jobs: int | None = None, progress: ProgressCallback | None = None
+    config: SiteConfig,
+    *,
+    strict: bool = False,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    clean: bool = False,
 ) -> BuildResult:
     """Build the site into ``config.output_dir``.
 
     Raises ``BuildFailed`` (leaving the previous output untouched) when the
     content has errors, or warnings under ``strict``. Files whose inputs did
-    not change since the previous build are neither rendered nor rewritten.
+    not change since the previous build are neither rendered nor rewritten,
+    unless ``clean`` asks to render and write everything again.
     """
     jobs = jobs or os.cpu_count() or 1
     timer = _Timer()
     report = Report()
     state = OutputState(config.output_dir)
+    try:
+        state.check_owned()
+    except ForeignOutput as exc:
+        report.error(Location(str(config.output_dir)), str(exc))
+        raise BuildFailed(report, "the output folder was not replaced") from exc
     state.recover()
     fingerprint = input_fingerprint(config)
     last = state.load_summary()
-    if last is not None and last.get("inputs") == fingerprint and state.load_manifest() is not None:
+    if not clean and last is not None and last.get("inputs") == fingerprint and state.load_manifest() is not None:
         return _unchanged_build(last, report, strict, config)
 
     # Every object of the model lives until the end of the build, so the cyclic
@@ -167,7 +192,7 @@ def build_site(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(config, strict, jobs, progress, timer, report, state, fingerprint)
+        return _build(config, strict, jobs, progress, timer, report, state, fingerprint, clean)
     finally:
         if collecting:
             gc.enable()
@@ -182,8 +207,9 @@ def _build(
     report: Report,
     state: OutputState,
     fingerprint: str,
+    clean: bool,
 ) -> BuildResult:
-    cache = SegmentCache(state.load_segments())
+    cache = SegmentCache({} if clean else state.load_segments())
     site = make_site(config, report, timer, jobs=jobs, cache=cache)
     plans = plan_files(site, config, report)
     _fail_on_problems(report, strict)
@@ -193,9 +219,15 @@ def _build(
     del cache
 
     with timer.phase("plan"):
-        renderer = Renderer(site, config, BibExporter(config))
-        fingerprinter = Fingerprinter(site, repr(config), renderer.template_digests(), TEMPLATE_FOR)
-        previous = state.load_manifest()
+        try:
+            renderer = Renderer(site, config, BibExporter(config))
+            template_digests = renderer.template_digests()
+        except jinja2.TemplateError as exc:
+            raise _template_failure(exc, config, report) from exc
+        fingerprinter = Fingerprinter(site, repr(config), template_digests, TEMPLATE_FOR)
+        previous = None if clean else state.load_manifest()
+        # A build killed after publishing but before recording its summary must not look up to date.
+        state.forget_summary()
         fingerprints = {plan.output_path: fingerprinter.fingerprint(plan) for plan in plans}
         todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
     with timer.phase("index"):
@@ -213,6 +245,13 @@ def _build(
         publisher.prepare([plan.output_path for plan in todo] + sorted(extra_todo))
         with timer.phase("render"):
             rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, progress)
+    except (jinja2.TemplateError, RenderError) as exc:
+        publisher.abort()
+        raise _template_failure(exc, config, report) from exc
+    except BaseException:
+        publisher.abort()
+        raise
+    try:
         with timer.phase("write"):
             for path, digest, wrote in rendered:
                 manifest.files[path] = ManifestEntry(fingerprints[path], digest)
@@ -251,6 +290,22 @@ def _build(
         output_dir=config.output_dir,
         swapped=publisher.swap,
     )
+
+
+def _template_failure(exc: Exception, config: SiteConfig, report: Report) -> BuildFailed:
+    """Turn a template problem into a located error; the output is left as it was."""
+    filename = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
+    path = Path(str(filename))
+    for root, shown in ((config.site_dir, ""), (DEFAULT_TEMPLATES.parent, "(default theme) ")):
+        if path.is_absolute() and path.is_relative_to(root):
+            filename = shown + path.relative_to(root).as_posix()
+            break
+    else:
+        if not path.is_absolute() and not str(filename).startswith("templates"):
+            filename = f"templates/{filename}"
+    message = getattr(exc, "message", None) or str(exc)
+    report.error(Location(str(filename), getattr(exc, "lineno", None)), f"template error: {message}")
+    return BuildFailed(report, "a template failed; nothing was written")
 
 
 def _summary(fingerprint: str, site: Site, report: Report, files: int) -> dict[str, object]:

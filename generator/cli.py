@@ -62,6 +62,10 @@ class _ProgressBar:
         sys.stderr.flush()
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _print_report(report: Any) -> None:
     for diagnostic in report:
         click.echo(str(diagnostic), err=True)
@@ -79,15 +83,24 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes for rendering (default: number of cores).")
 @click.option("--base-url", help="Override base_url from site.yaml, e.g. https://user.github.io/repo/ for a project site.")
 @click.option("--profile", is_flag=True, help="Print the time spent in each build phase.")
-def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: Path | None, jobs: int | None, base_url: str | None, profile: bool) -> None:
+@click.option("--clean", is_flag=True, help="Ignore what earlier builds recorded: render and write every file again.")
+def build(
+    config_path: Path,
+    strict: bool,
+    verbose: int,
+    quiet: bool,
+    out_dir: Path | None,
+    jobs: int | None,
+    base_url: str | None,
+    profile: bool,
+    clean: bool,
+) -> None:
     """Build the site.
 
     Exit codes: 0 when the site was written; 1 when the content or site.yaml
     has errors (or warnings with --strict), in which case the previous output
     is left exactly as it was; 2 for invalid command-line usage.
     """
-    import dataclasses
-
     from .build import build_site
     from .config import load_config
     from .diagnostics import BuildFailed, ConfigError
@@ -95,11 +108,15 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
     _setup_logging(verbose, quiet)
     started = time.perf_counter()
     try:
-        config = load_config(config_path, {"base_url": base_url} if base_url is not None else None)
+        overrides: dict[str, object] = {}
+        if base_url is not None:
+            overrides["base_url"] = base_url
         if out_dir is not None:
-            config = dataclasses.replace(config, output_dir=out_dir.resolve())
+            # Checked like 'output' in site.yaml, so --out cannot name the site or content folder.
+            overrides["output"] = str(out_dir.resolve())
+        config = load_config(config_path, overrides)
         logger.info("Building %s from %s", config.output_dir, config.site_dir)
-        result = build_site(config, strict=strict, jobs=jobs, progress=None if quiet else _ProgressBar())
+        result = build_site(config, strict=strict, jobs=jobs, progress=None if quiet else _ProgressBar(), clean=clean)
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -109,6 +126,9 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
         _print_report(exc.report)
         click.echo(f"Build failed: {exc.reason}.", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("\nBuild interrupted; the previous output is unchanged or is completed by the next build.", err=True)
+        sys.exit(130)
     _print_report(result.report)
     elapsed = time.perf_counter() - started
     if profile:
@@ -117,7 +137,7 @@ def build(config_path: Path, strict: bool, verbose: int, quiet: bool, out_dir: P
     if not quiet:
         warnings = len(result.report.warnings)
         click.echo(
-            f"Built {result.papers} papers, {result.authors} authors, {result.venues} venues: "
+            f"Built {_count(result.papers, 'paper')}, {_count(result.authors, 'author')}, {_count(result.venues, 'venue')}: "
             f"{result.files} files ({result.written} written, {result.unchanged} unchanged) in {elapsed:.2f} s"
             + (f", {warnings} warning(s)" if warnings else "")
         )
@@ -146,6 +166,7 @@ def check(config_path: Path, strict: bool, verbose: int, quiet: bool) -> None:
     _print_report(report)
     errors, warnings = len(report.errors), len(report.warnings)
     if not quiet:
-        click.echo(f"Checked {len(site.papers)} papers, {len(site.authors)} authors, {len(site.venues)} venues: {errors} error(s), {warnings} warning(s)")
+        counts = f"{_count(len(site.papers), 'paper')}, {_count(len(site.authors), 'author')}, {_count(len(site.venues), 'venue')}"
+        click.echo(f"Checked {counts}: {errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         sys.exit(1)

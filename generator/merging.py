@@ -1,8 +1,8 @@
 """Model stage: merge records that describe the same paper.
 
 Two records are the same paper when they share a citation key, a DOI, an
-arXiv id, or a normalised title and year. The winner is chosen by content, not
-by file name or order. Knows nothing about files or output.
+arXiv id, or a normalised title, year and first author. The winner is
+chosen by content, not by file name or order. Knows nothing about files or output.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def identity_keys(paper: Paper) -> list[str]:
                 keys.append(f"arxiv:{match.group(1).lower()}")
     title_words = " ".join(_WORDS.findall(unicodedata.normalize("NFKD", fold(paper.title.plain))))
     if title_words and paper.year:
-        keys.append(f"title:{title_words}:{paper.year}")
+        # The first author's family name keeps apart different works that share a
+        # generic title ("Editorial", "Preface") in the same year.
+        first = fold(paper.authors[0].last or paper.authors[0].display) if paper.authors else ""
+        keys.append(f"title:{title_words}:{paper.year}:{first}")
     return keys
 
 
@@ -120,7 +123,7 @@ def _complete(winner: Paper, other: Paper) -> None:
     winner.merged_from.extend(other.merged_from)
 
 
-_REASONS = {"key": "the same citation key", "doi": "the same DOI", "arxiv": "the same arXiv id", "title": "the same title and year"}
+_REASONS = {"key": "the same citation key", "doi": "the same DOI", "arxiv": "the same arXiv id", "title": "the same title, year and first author"}
 
 
 def _is_yaml(paper: Paper) -> bool:

@@ -21,7 +21,15 @@ from .config import SiteConfig
 from .model import Author, Paper, Site, Venue
 from .words import load_words
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+def _default_templates() -> Path:
+    """Return the default theme: the repository's templates/ in a checkout, the packaged copy otherwise."""
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if (checkout / "base.html").is_file():
+        return checkout
+    return Path(__file__).resolve().parent / "templates"
+
+
+DEFAULT_TEMPLATES = _default_templates()
 
 
 @dataclass(frozen=True)
@@ -157,8 +165,8 @@ class Renderer:
             if current in seen:
                 continue
             seen.add(current)
-            source, _filename, _uptodate = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
-            for referenced in jinja2.meta.find_referenced_templates(self.env.parse(source)):
+            source, filename, _uptodate = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            for referenced in jinja2.meta.find_referenced_templates(self.env.parse(source, current, filename)):
                 if referenced is not None:
                     pending.append(referenced)
         return seen
@@ -191,7 +199,10 @@ class Renderer:
         try:
             return template.render(context).encode("utf-8")
         except jinja2.TemplateError as exc:
-            raise RenderError(f"template {template.name} failed for {plan.output_path}: {exc}") from exc
+            error = RenderError(f"{exc} (while rendering {plan.output_path})")
+            error.filename = getattr(exc, "filename", None) or template.filename
+            error.lineno = getattr(exc, "lineno", None)
+            raise error from exc
 
     def _bib_papers(self, plan: PagePlan) -> list[Paper]:
         if plan.kind == "bib_site":
@@ -221,7 +232,10 @@ class Renderer:
 
 
 class RenderError(Exception):
-    """A template failed to render; the message names the template and the page."""
+    """A template failed to render; the message names the page, ``filename`` the template."""
+
+    filename: str | None = None
+    lineno: int | None = None
 
 
 TEMPLATE_FOR = {

@@ -36,6 +36,10 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))
 SWAP_THRESHOLD = 0.25
 
 
+class ForeignOutput(Exception):
+    """The output folder holds files that bibfolio did not write; replacing it would lose them."""
+
+
 class UnsafePath(ValueError):
     """An output path that would leave the output folder or is not portable."""
 
@@ -106,6 +110,21 @@ class OutputState:
         self.swap_dir = output_dir.with_name(f".{name}.staging")
         self.previous_dir = output_dir.with_name(f".{name}.previous")
 
+    def check_owned(self) -> None:
+        """Raise ``ForeignOutput`` if the output folder has files but no bibfolio state beside it.
+
+        Publishing replaces the whole folder, so a folder of someone else's
+        files (or the site itself) must never be taken for an old build.
+        """
+        output = self.output_dir
+        if output.exists() and not output.is_dir():
+            raise ForeignOutput(f"output path {output} is a file, not a folder; choose another output folder")
+        if output.is_dir() and any(output.iterdir()) and not self.state_dir.is_dir():
+            raise ForeignOutput(
+                f"output folder {output} is not empty and was not built by bibfolio; "
+                "it is left as it is. Remove it or choose another output folder"
+            )
+
     def load_summary(self) -> dict[str, Any] | None:
         """Return what the last successful build recorded about itself, if anything."""
         try:
@@ -120,6 +139,10 @@ class OutputState:
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(json.dumps(summary, sort_keys=True).encode("utf-8"))
         os.replace(temporary, path)
+
+    def forget_summary(self) -> None:
+        """Remove the record of the last build, so an unfinished build never looks up to date."""
+        (self.state_dir / "last-build.json").unlink(missing_ok=True)
 
     def load_segments(self) -> dict[str, object]:
         """Return the .bib segments parsed by earlier builds (empty when there are none)."""
@@ -232,10 +255,15 @@ class Publisher:
         """Make the staged output the published one; ``staged`` lists the files written in this build."""
         state = self.state
         if self.swap:
+            # Without a manifest the next build starts from scratch, which is
+            # right if this one is killed between the renames and the new manifest.
+            state.manifest_path.unlink(missing_ok=True)
             if state.output_dir.exists():
                 os.rename(state.output_dir, state.previous_dir)
             os.rename(state.swap_dir, state.output_dir)
-            state.manifest_path.write_bytes(manifest.to_json())
+            temporary = state.manifest_path.with_suffix(".tmp")
+            temporary.write_bytes(manifest.to_json())
+            os.replace(temporary, state.manifest_path)
             if state.previous_dir.exists():
                 shutil.rmtree(state.previous_dir)
             return

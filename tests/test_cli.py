@@ -86,3 +86,61 @@ def test_base_url_option_sets_prefix(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = (site / "_site/index.html").read_text(encoding="utf-8")
     assert 'href="/profile/static/style.css"' in html
+
+
+def test_out_refuses_foreign_folder(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path / "site") if (tmp_path / "site").mkdir() is None else None
+    assert site is not None
+    mine = make_site(tmp_path / "mine", {"thesis.tex": "my thesis\n"})
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "--out", str(mine), "-j", "1"])
+    assert result.exit_code == 1
+    assert "is not empty and was not built by bibfolio" in result.stderr
+    assert (mine / "thesis.tex").read_text() == "my thesis\n"
+
+
+def test_out_refuses_content_and_site_folders(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    for target in (site / "content", site):
+        result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "--out", str(target), "-j", "1"])
+        assert result.exit_code == 1
+        assert "output:" in result.stderr
+    assert (site / "content/bib/guo.bib").is_file()
+
+
+def test_template_error_has_file_and_line(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    make_site(site, {"templates/404.html": '{% extends "base.html" %}\n{% block content %}\n{{ broken\n{% endblock %}\n'})
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"])
+    assert result.exit_code == 1
+    assert "templates/404.html:4: error: template error: expected token 'end of print statement'" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (site / "_site").exists()
+
+
+def test_clean_rewrites_every_file(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"]).exit_code == 0
+    (site / "_site/index.html").write_text("edited by hand")
+    result = runner.invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1", "--clean"])
+    assert result.exit_code == 0, result.output
+    assert "(337 written, 0 unchanged)" in result.stdout
+    assert "Qinghai Guo" in (site / "_site/index.html").read_text()
+
+
+def test_unknown_language_warns(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    (site / "site.yaml").write_text((site / "site.yaml").read_text() + "language: xx\n")
+    result = CliRunner().invoke(main, ["check", "--config", str(site / "site.yaml")])
+    assert result.exit_code == 0
+    assert "site.yaml: warning: language: no templates/i18n/xx.yaml" in result.stderr
+
+
+def test_undefined_template_variable_reported(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    make_site(site, {"templates/404.html": '{% extends "base.html" %}\n{% block content %}{{ paper.title }}{% endblock %}\n'})
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"])
+    assert result.exit_code == 1
+    assert "templates/404.html" in result.stderr
+    assert "'paper' is undefined (while rendering 404.html)" in result.stderr
+    assert "Traceback" not in result.output

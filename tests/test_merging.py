@@ -108,7 +108,7 @@ def test_same_title_and_year_normalised(tmp_path: Path) -> None:
     assert [paper.key for paper in site.papers] == ["one"]
     assert messages(report) == [
         "content/refs.bib:2: warning: 'two' describes the same paper as 'one' at content/refs.bib:1 "
-        "(the same title and year); they are merged and the fields at content/refs.bib:1 win"
+        "(the same title, year and first author); they are merged and the fields at content/refs.bib:1 win"
     ]
 
 
@@ -139,7 +139,7 @@ def test_chain_of_duplicates_names_link(tmp_path: Path) -> None:
         "content/refs.bib:2: warning: 'b' describes the same paper as 'a' at content/refs.bib:1 "
         "(the same DOI); they are merged and the fields at content/refs.bib:1 win",
         "content/refs.bib:3: warning: 'c' describes the same paper as 'a' at content/refs.bib:1 "
-        "(the same title and year as 'b' at content/refs.bib:2); they are merged and the fields at content/refs.bib:1 win",
+        "(the same title, year and first author as 'b' at content/refs.bib:2); they are merged and the fields at content/refs.bib:1 win",
     ]
 
 
@@ -184,7 +184,7 @@ def test_two_bib_duplicates_under_yaml_reported(tmp_path: Path) -> None:
     )
     assert messages(report) == [
         "content/b.bib:1: warning: 'two' describes the same paper as 'one' at content/a.bib:1 "
-        "(the same title and year); they are merged and the fields at content/papers/deep-nets.yaml:1 win"
+        "(the same title, year and first author); they are merged and the fields at content/papers/deep-nets.yaml:1 win"
     ]
 
 

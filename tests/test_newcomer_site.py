@@ -109,7 +109,7 @@ def test_check_warnings_only_exits_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "site.yaml")])
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [BROKEN_MESSAGE]
-    assert result.stdout.strip() == "Checked 2 papers, 1 authors, 1 venues: 0 error(s), 1 warning(s)"
+    assert result.stdout.strip() == "Checked 2 papers, 1 author, 1 venue: 0 error(s), 1 warning(s)"
     assert not (tmp_path / "_site").exists()
 
 
@@ -143,4 +143,4 @@ def test_check_lists_every_problem_and_fails_on_error(tmp_path: Path) -> None:
     assert lines[3:] == [
         "content/papers/bad.yaml:2: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence on line 1)"
     ]
-    assert result.stdout.strip() == "Checked 2 papers, 0 authors, 1 venues: 1 error(s), 3 warning(s)"
+    assert result.stdout.strip() == "Checked 2 papers, 0 authors, 1 venue: 1 error(s), 3 warning(s)"

@@ -303,7 +303,11 @@ def resolve_entries(files: list[BibFile], report: Report) -> list[RawEntry]:
 def _inherit(entry: RawEntry, parent_key: str, by_key: dict[str, RawEntry], report: Report) -> None:
     parent = by_key.get(parent_key.lower())
     if parent is None:
-        report.warn(entry.location, f"entry '{entry.key}' has crossref '{parent_key}', which no .bib file of the site defines")
+        report.warn(
+            entry.location,
+            f"entry '{entry.key}' has crossref '{parent_key}', which no .bib file of the site defines; the crossref is left out of the export",
+        )
+        del entry.resolved["crossref"]
         return
     if parent is entry:
         return

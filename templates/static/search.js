@@ -92,6 +92,7 @@
       list.appendChild(item);
     });
     var words = total === 0 ? config.getAttribute("data-no-results")
+      : total === 1 ? config.getAttribute("data-result-one")
       : config.getAttribute("data-results").replace("{count}", String(total));
     if (total > docs.length) words += " " + config.getAttribute("data-more").replace("{count}", String(docs.length));
     status.textContent = words;
