@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bibtexparser
+
 from generator.bibtex_export import BibExporter, format_entry
 from generator.config import parse_config
 from generator.model import Paper
@@ -123,3 +125,28 @@ def test_export_order_stable_across_builds(tmp_path: Path) -> None:
     first, _ = _exported(tmp_path / "one", export_abstracts=True)
     second, _ = _exported(tmp_path / "two", export_abstracts=True)
     assert first == second
+
+
+def test_yaml_text_escaped_in_export(tmp_path: Path) -> None:
+    from generator.build import build_site
+    from generator.config import parse_config
+
+    (tmp_path / "content/papers").mkdir(parents=True)
+    (tmp_path / "content/papers/p.yaml").write_text(
+        'title: "Cats & Dogs #1"\nauthors: [Ada Lovelace]\nyear: 2020\ntype: journal\nvenue: J\n'
+        "abstract: 'Reaches 99.4% with $26\\times$ less energy.'\n",
+        encoding="utf-8",
+    )
+    build_site(parse_config({"title": "T"}, tmp_path), jobs=1)
+    exported = (tmp_path / "_site/bibliography.bib").read_text(encoding="utf-8")
+    assert "title    = {Cats \\& Dogs \\#1}," in exported
+    assert "Reaches 99.4\\% with $26\\times$ less energy." in exported
+    library = bibtexparser.parse_string(exported)
+    assert len(library.entries) == 1
+    (tmp_path / "again/content").mkdir(parents=True)
+    (tmp_path / "again/content/p.bib").write_text(exported, encoding="utf-8")
+    site = build_site(parse_config({"title": "T"}, tmp_path / "again"), jobs=1).site
+    assert site is not None
+    assert site.papers[0].title.plain == "Cats & Dogs #1"
+    assert site.papers[0].abstract is not None
+    assert site.papers[0].abstract.plain == "Reaches 99.4% with $26\\times$ less energy."

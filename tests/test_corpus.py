@@ -28,7 +28,7 @@ SINGLES = sorted(
 CASES = {**SETS, **{name[: -len(".bib")]: [name] for name in SINGLES}}
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(]", re.M)
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the real-world corpus folder ../shared/corpus/real is absent")
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the real-world .bib corpus is not present beside this checkout")
 
 
 def _entry_lines(path: Path) -> list[int]:

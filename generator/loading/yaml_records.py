@@ -111,6 +111,16 @@ _ARXIV_URL = re.compile(r"https?://arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?/?", re
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?", re.IGNORECASE)
 
 
+# Characters that plain text may contain but LaTeX reads as commands. Math
+# ($...$ and \(...\)) is kept as written, since YAML text may contain it on purpose.
+_LATEX_ACTIVE = re.compile(r"(\$[^$]*\$|\\\(.*?\\\))|(?<!\\)([%&#])", re.S)
+
+
+def bibtex_text(text: str) -> str:
+    """Return plain YAML text as a BibTeX value: ``%``, ``&`` and ``#`` escaped outside math."""
+    return _LATEX_ACTIVE.sub(lambda match: match.group(1) or "\\" + match.group(2), text)
+
+
 def load_paper_record(text: str, path: str, report: Report, limits: Limits = Limits()) -> Paper:
     """Read one paper record from the YAML ``text`` of the file at ``path``.
 
@@ -138,9 +148,9 @@ def load_paper_record(text: str, path: str, report: Report, limits: Limits = Lim
     if et_al:
         export_names.append("others")
     fields["author"] = " and ".join(export_names)
-    fields["title"] = title.source
+    fields["title"] = bibtex_text(title.source)
     if venue is not None:
-        fields[paper_type.venue_field] = venue.source
+        fields[paper_type.venue_field] = bibtex_text(venue.source)
     if year is not None:
         fields["year"] = str(year)
     if month is not None:
@@ -155,7 +165,7 @@ def load_paper_record(text: str, path: str, report: Report, limits: Limits = Lim
     if tags:
         fields["keywords"] = ", ".join(tags)
     if abstract is not None:
-        fields["abstract"] = abstract.source
+        fields["abstract"] = bibtex_text(abstract.source)
     fields.update(_extra_fields(record, path))
     arxiv_id = _arxiv_id(fields)
     if arxiv_id is not None and paper_type is _RECORD_TYPES["preprint"] and "eprint" not in fields:
