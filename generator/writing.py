@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
@@ -179,7 +180,10 @@ class OutputState:
                 logger.warning("restoring %s from an interrupted build", self.output_dir)
                 os.rename(self.previous_dir, self.output_dir)
             else:
-                shutil.rmtree(self.previous_dir)
+                delete_in_background(self.previous_dir)
+        for leftover in self.output_dir.parent.glob(f"{_TRASH_PREFIX}*"):
+            # A deletion that was killed, or is still running: finishing it twice is harmless.
+            delete_in_background(leftover, rename=False)
         if self.swap_dir.exists():
             shutil.rmtree(self.swap_dir)
         if self.updates_dir.exists():
@@ -265,7 +269,7 @@ class Publisher:
             temporary.write_bytes(manifest.to_json())
             os.replace(temporary, state.manifest_path)
             if state.previous_dir.exists():
-                shutil.rmtree(state.previous_dir)
+                delete_in_background(state.previous_dir)
             return
         assert self.previous is not None
         removed = sorted(set(self.previous.files) - set(manifest.files))
@@ -280,6 +284,41 @@ class Publisher:
     def abort(self) -> None:
         """Drop everything staged; the published output is untouched."""
         shutil.rmtree(self.stage_dir, ignore_errors=True)
+
+
+_TRASH_PREFIX = ".bibfolio-trash-"
+
+
+def delete_in_background(path: Path, rename: bool = True) -> None:
+    """Remove a folder tree without waiting for it.
+
+    The tree is first renamed out of the way, then deleted by a detached
+    grandchild process, so a large old output (hundreds of thousands of
+    files) does not hold up the build that replaced it. Where processes
+    cannot be forked, the tree is deleted before returning.
+    """
+    if rename:
+        trash = path.with_name(f"{_TRASH_PREFIX}{os.getpid()}-{time.monotonic_ns()}")
+        os.rename(path, trash)
+        path = trash
+    if not hasattr(os, "fork"):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    try:
+        child = os.fork()
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    if child == 0:
+        # The child forks again and exits at once, so the grandchild is adopted
+        # by init and never lingers as a zombie of this process.
+        try:
+            if os.fork() == 0:
+                os.setsid()
+                shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
 
 
 def _fsync_path(path: Path) -> None:
