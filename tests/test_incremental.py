@@ -100,3 +100,23 @@ def test_edit_rewrites_only_affected_files(tmp_path: Path) -> None:
     assert "papers/self-supervised-learning-through-efference-copies-revisited/index.html" in rewritten
     assert "papers/self-supervised-learning-through-efference-copies/index.html" not in after
     assert len(rewritten) == result.written
+
+
+def test_parse_cache_saved_after_parallel_parse(tmp_path: Path) -> None:
+    from generator.loading.bibtex import SegmentCache
+    from generator.loading.content import _PARALLEL_SEGMENTS
+
+    entries = "".join(
+        f"@article{{k{i}, title={{Paper {i}}}, author={{Ada Lovelace}}, journal={{J}}, year=2020}}\n"
+        for i in range(_PARALLEL_SEGMENTS + 10)
+    )
+    site = tmp_path
+    (site / "content").mkdir()
+    (site / "content/many.bib").write_text(entries, encoding="utf-8")
+    (site / "site.yaml").write_text("title: Many\n", encoding="utf-8")
+    build_into(site, site / "_site", jobs=2)
+    from generator.writing import OutputState
+
+    stored = OutputState(site / "_site").load_segments()
+    cache = SegmentCache(stored)
+    assert cache.missing_segments(entries) == []

@@ -150,6 +150,7 @@ class SegmentCache:
 
     def __init__(self, stored: dict[str, object] | None = None) -> None:
         self._stored = stored or {}
+        self._loaded = len(self._stored)
         self._used: dict[str, object] = {}
         self.hits = 0
         self.misses = 0
@@ -166,7 +167,7 @@ class SegmentCache:
     @property
     def changed(self) -> bool:
         """Whether the cache to store differs from the one loaded."""
-        return self.misses > 0 or len(self._used) != len(self._stored)
+        return self.misses > 0 or len(self._used) != self._loaded or len(self._stored) != self._loaded
 
     def add(self, parsed: list[tuple[str, object]]) -> None:
         """Add segments parsed elsewhere (by worker processes), as returned by ``to_json().items()``."""
