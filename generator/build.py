@@ -169,7 +169,7 @@ def build_site(
     Raises ``BuildFailed`` (leaving the previous output untouched) when the
     content has errors, or warnings under ``strict``. Files whose inputs did
     not change since the previous build are neither rendered nor rewritten,
-    unless ``clean`` asks to render and write everything again.
+    unless ``clean`` is set, which renders and writes everything again.
     """
     jobs = jobs or os.cpu_count() or 1
     timer = _Timer()
@@ -187,8 +187,8 @@ def build_site(
         return _unchanged_build(last, report, strict, config)
 
     # Every object of the model lives until the end of the build, so the cyclic
-    # garbage collector would only rescan them; at 100,000 papers that costs a
-    # quarter of the loading time.
+    # garbage collector would only rescan them. At 100,000 papers that cost a
+    # quarter of the loading time (44 s against 31 s, bench/synth.py content).
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -55,9 +55,12 @@ class Fingerprinter:
     """Computes the fingerprint of each planned file of one site."""
 
     def __init__(self, site: Site, settings: str, template_digests: Mapping[str, str], template_of: Mapping[str, str]) -> None:
-        """``settings`` is a stable text form of the site configuration; ``template_digests``
-        maps each page kind's template name to a digest of it and its dependencies;
-        ``template_of`` maps page kinds to template names."""
+        """Prepare digests of every paper.
+
+        ``settings`` is a stable text form of the site configuration.
+        ``template_digests`` maps each template name to a digest of it and
+        its dependencies, and ``template_of`` maps page kinds to template names.
+        """
         self.site = site
         self.settings = _digest(__version__, settings)
         self.template_digests = template_digests

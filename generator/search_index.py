@@ -66,7 +66,11 @@ def _paper_terms(paper: Paper) -> set[str]:
 
 
 def _document(paper: Paper, config: SiteConfig) -> list[object]:
-    venue = paper.venue_series.name if paper.venue_series else (paper.venue.plain if paper.venue else "")
+    venue = ""
+    if paper.venue_series is not None:
+        venue = paper.venue_series.name
+    elif paper.venue is not None:
+        venue = paper.venue.plain
     authors = [person.display for person in paper.people]
     if paper.et_al:
         authors.append("et al.")

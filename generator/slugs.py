@@ -1,9 +1,9 @@
 """URL slugs: lower-case ASCII words joined by hyphens, stable and distinct.
 
-A slug depends only on the item it names, except when two items would get
-the same slug; then each item that is not the plain ASCII spelling gets a
-short suffix derived from its own identity, so adding unrelated content
-never changes an existing URL.
+A slug depends only on the item it names. When two items would get the
+same slug, each item that is not the plain ASCII spelling gets a short
+suffix derived from its own identity. So adding unrelated content never
+changes an existing URL.
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ def assign_slugs(items: dict[str, tuple[str, str]], fallback: str) -> dict[str, 
     on a clash: only an item whose ``plain_form`` is already pure ASCII does.
     Slugs are compared case-insensitively, so no two differ only by case.
     """
-    wanted: dict[str, list[str]] = {}
+    claims: dict[str, list[str]] = {}
     for identity, (text, _plain) in items.items():
         base = slugify(text) or f"{fallback}-{short_hash(identity)}"
-        wanted.setdefault(base, []).append(identity)
+        claims.setdefault(base, []).append(identity)
 
     slugs: dict[str, str] = {}
-    for base, identities in wanted.items():
+    for base, identities in claims.items():
         if len(identities) == 1:
             slugs[identities[0]] = base
             continue

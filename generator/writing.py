@@ -8,9 +8,9 @@ Two ways to publish, chosen per build:
 * Update: when few files changed, only those are staged. A journal listing
   them is written and synced. Then each staged file is renamed over its
   target, and removed files are deleted. A build killed before the journal
-  is complete leaves the previous output untouched; one killed after it is
-  completed by the next run (``recover``), so every file is always either
-  its old or its new version.
+  is complete leaves the previous output untouched. The next run
+  (``recover``) completes a build killed after that point. Every file is
+  always either its old or its new version.
 
 Unchanged files are never rewritten, so they keep their modification
 times. The manifest beside the output records each file's fingerprint and
@@ -38,7 +38,7 @@ SWAP_THRESHOLD = 0.25
 
 
 class ForeignOutput(Exception):
-    """The output folder holds files that bibfolio did not write; replacing it would lose them."""
+    """The output folder contains files that bibfolio did not write, which replacing it would delete."""
 
 
 class UnsafePath(ValueError):

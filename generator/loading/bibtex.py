@@ -1,7 +1,7 @@
 """Loading stage for .bib files: parse, resolve macros and crossrefs, make papers.
 
 bibtexparser's ``Library``, ``Entry`` and ``Block`` names stay inside this
-module. It knows nothing about author pages, venues pages or output.
+module. It does not depend on author pages, venue pages or output.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class RawEntry:
 
 @dataclass
 class BibFile:
-    """What one .bib file contributes: entries, macro definitions and preambles."""
+    """The entries, macro definitions and preambles read from one .bib file."""
 
     path: str
     entries: list[RawEntry] = field(default_factory=list)

@@ -133,7 +133,7 @@ def _parse_bib_files(config: SiteConfig, paths: tuple[str, ...], cache: SegmentC
 def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: SegmentCache | None = None) -> Content:
     """Read every content file of the site; problems go into ``report``.
 
-    ``cache`` holds .bib segments parsed by earlier builds; it gains the ones parsed now.
+    ``cache`` contains .bib segments parsed by earlier builds and receives the ones parsed now.
     """
     files = find_content_files(config, report)
     content = Content()
