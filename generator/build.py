@@ -230,19 +230,20 @@ def _build(
         state.forget_summary()
         fingerprints = {plan.output_path: fingerprinter.fingerprint(plan) for plan in plans}
         todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
-    with timer.phase("index"):
-        extra = build_search_index(site, config)
-        for path, source in static_files(config).items():
-            extra[path] = source.read_bytes()
-        extra_digests = {path: content_digest(data) for path, data in extra.items()}
-        extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
-
-    all_paths = [plan.output_path for plan in plans] + list(extra)
-    publisher = Publisher(state, previous, all_paths, len(todo) + len(extra_todo))
+    publisher = Publisher(state, previous, [plan.output_path for plan in plans], len(todo))
     manifest = Manifest()
     staged: list[str] = []
     try:
-        publisher.prepare([plan.output_path for plan in todo] + sorted(extra_todo))
+        # Folders are created in a thread while the search index is computed.
+        publisher.prepare([plan.output_path for plan in todo])
+        with timer.phase("index"):
+            extra = build_search_index(site, config)
+            for path, source in static_files(config).items():
+                extra[path] = source.read_bytes()
+            extra_digests = {path: content_digest(data) for path, data in extra.items()}
+            extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
+        with timer.phase("stage"):
+            publisher.wait_prepared()
         with timer.phase("render"):
             rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, progress)
     except (jinja2.TemplateError, RenderError) as exc:

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -221,24 +222,54 @@ class Publisher:
         total = max(1, len(self.new_paths))
         self.swap = manifest is None or changed / total > SWAP_THRESHOLD
         self.stage_dir = state.swap_dir if self.swap else state.updates_dir
+        self._folders: set[str] = set()
+        self._preparing: threading.Thread | None = None
+        self._prepare_error: BaseException | None = None
         self.written = 0
         self.unchanged = 0
         self.bytes_written = 0
 
     def prepare(self, paths_to_write: Iterable[str]) -> None:
-        """Create the staging folder and every folder the staged files go in."""
+        """Create the staging folder, and start creating the folders of the files to stage.
+
+        The folders are made in a thread, so other work can go on; call
+        ``wait_prepared`` before staging files or forking.
+        """
         self.state.state_dir.mkdir(parents=True, exist_ok=True)
         if self.stage_dir.exists():
             shutil.rmtree(self.stage_dir)
         self.stage_dir.mkdir()
-        folders = {str(PurePosixPath(p).parent) for p in (self.new_paths if self.swap else paths_to_write)}
-        for folder in sorted(folders):
-            if folder != ".":
-                (self.stage_dir / folder).mkdir(parents=True, exist_ok=True)
+        paths = self.new_paths if self.swap else paths_to_write
+        folders = sorted({os.path.dirname(path) for path in paths} - {""})
+        self._preparing = threading.Thread(target=self._make_folders, args=(folders,), name="bibfolio-folders")
+        self._preparing.start()
+
+    def _make_folders(self, folders: list[str]) -> None:
+        try:
+            for folder in folders:
+                os.makedirs(self.stage_dir / folder, exist_ok=True)
+                self._folders.add(folder)
+        except BaseException as exc:  # re-raised by wait_prepared in the main thread
+            self._prepare_error = exc
+
+    def wait_prepared(self) -> None:
+        """Wait for the folders started by ``prepare``; raise what creating them raised."""
+        if self._preparing is not None:
+            self._preparing.join()
+            self._preparing = None
+        if self._prepare_error is not None:
+            raise self._prepare_error
+
+    def _ensure_folder(self, relative: str) -> None:
+        folder = os.path.dirname(relative)
+        if folder and folder not in self._folders:
+            os.makedirs(self.stage_dir / folder, exist_ok=True)
+            self._folders.add(folder)
 
     def write(self, relative: str, data: bytes) -> None:
-        """Stage one file. Folders must exist already (``prepare``)."""
+        """Stage one file, creating its folder if ``prepare`` did not."""
         check_output_path(relative)
+        self._ensure_folder(relative)
         descriptor = os.open(self.stage_dir / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             view = memoryview(data)
@@ -252,6 +283,7 @@ class Publisher:
     def carry_over(self, relative: str) -> None:
         """Bring an unchanged file into the staged output: a hard link when swapping, nothing in place."""
         if self.swap:
+            self._ensure_folder(relative)
             os.link(self.state.output_dir / relative, self.stage_dir / relative)
         self.unchanged += 1
 
@@ -283,6 +315,8 @@ class Publisher:
 
     def abort(self) -> None:
         """Drop everything staged; the published output is untouched."""
+        if self._preparing is not None:
+            self._preparing.join()
         shutil.rmtree(self.stage_dir, ignore_errors=True)
 
 

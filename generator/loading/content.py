@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import SiteConfig
-from ..diagnostics import ContentError, Location, Report
+from ..diagnostics import ContentError, Diagnostic, Location, Report
 from ..model import Paper, Profile
 from ..venues import VenueAliases, load_aliases
 from .bibtex import BibFile, SegmentCache, decode_bytes, entry_to_paper, parse_bib_cached, resolve_entries
@@ -25,6 +25,8 @@ from .yaml_records import load_paper_record
 
 logger = logging.getLogger(__name__)
 
+# Below this many YAML records, worker processes cost more than they save.
+_PARALLEL_RECORDS = 1000
 # Below this many uncached .bib segments (about one entry each), worker processes cost more than they save.
 _PARALLEL_SEGMENTS = 4000
 
@@ -106,6 +108,36 @@ def _read_text(config: SiteConfig, relative: str, limit: int, report: Report) ->
         return None
 
 
+def _read_records(config: SiteConfig, paths: list[str]) -> tuple[list[Paper], list[Diagnostic]]:
+    report = Report()
+    papers: list[Paper] = []
+    for relative in paths:
+        text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
+        if text is None:
+            continue
+        try:
+            papers.append(load_paper_record(text, relative, report, config.limits))
+        except ContentError as exc:
+            report.error(exc.location, exc.message)
+    return papers, report.items
+
+
+def _load_paper_records(config: SiteConfig, paths: tuple[str, ...], jobs: int, report: Report) -> list[Paper]:
+    """Read the YAML paper records, in forked workers when there are many, keeping file order."""
+    if jobs > 1 and len(paths) >= _PARALLEL_RECORDS and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(paths) // (jobs * 4))
+        batches = [list(paths[start : start + size]) for start in range(0, len(paths), size)]
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_read_records, [config] * len(batches), batches))
+    else:
+        results = [_read_records(config, list(paths))]
+    papers: list[Paper] = []
+    for batch_papers, diagnostics in results:
+        papers.extend(batch_papers)
+        report.items.extend(diagnostics)
+    return papers
+
+
 def _parse_segments(segments: list[str]) -> list[tuple[str, object]]:
     cache = SegmentCache()
     for segment in segments:
@@ -148,14 +180,7 @@ def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: Segme
             except ValueError as exc:
                 report.error(Location(files.venues), str(exc))
 
-    for relative in files.papers:
-        text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
-        if text is None:
-            continue
-        try:
-            content.papers.append(load_paper_record(text, relative, report, config.limits))
-        except ContentError as exc:
-            report.error(exc.location, exc.message)
+    content.papers.extend(_load_paper_records(config, files.papers, jobs, report))
 
     for relative in files.profiles:
         text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
