@@ -88,13 +88,18 @@ def _parse_name_leniently(source: str) -> PersonName:
 
 
 def make_site(
-    config: SiteConfig, report: Report, timer: _Timer | None = None, jobs: int = 1, cache: SegmentCache | None = None
+    config: SiteConfig,
+    report: Report,
+    timer: _Timer | None = None,
+    jobs: int = 1,
+    cache: SegmentCache | None = None,
+    store_cache: Callable[[SegmentCache], None] | None = None,
 ) -> Site:
     """Load and link the content into a complete site model; problems go into ``report``."""
     timer = timer or _Timer()
     _check_language(config, report)
     with timer.phase("load"):
-        content = load_content(config, report, jobs=jobs, cache=cache)
+        content = load_content(config, report, jobs=jobs, cache=cache, store_cache=store_cache)
     with timer.phase("model"):
         papers = merge_papers(order_for_merging(content.papers), report)
         site = link_site(papers, content.profiles, config.owners, content.aliases, report, _parse_name_leniently)
@@ -183,7 +188,8 @@ def build_site(
     state.recover()
     fingerprint = input_fingerprint(config)
     last = state.load_summary()
-    if not clean and last is not None and last.get("inputs") == fingerprint and state.load_manifest() is not None:
+    # The manifest is only checked for presence: parsing it takes seconds at 500,000 files.
+    if not clean and last is not None and last.get("inputs") == fingerprint and state.has_output():
         return _unchanged_build(last, report, strict, config)
 
     # Every object of the model lives until the end of the build, so the cyclic
@@ -210,13 +216,11 @@ def _build(
     clean: bool,
 ) -> BuildResult:
     cache = SegmentCache({} if clean else state.load_segments())
-    site = make_site(config, report, timer, jobs=jobs, cache=cache)
+    # The cache is keyed by segment text, so storing it before the build succeeds is safe.
+    site = make_site(config, report, timer, jobs=jobs, cache=cache, store_cache=lambda c: state.save_segments(c.to_json()))
+    del cache
     plans = plan_files(site, config, report)
     _fail_on_problems(report, strict)
-    if cache.changed:
-        # The cache is keyed by segment text, so storing it before the build succeeds is safe.
-        state.save_segments(cache.to_json())
-    del cache
 
     with timer.phase("plan"):
         try:

@@ -162,6 +162,10 @@ class OutputState:
         temporary.write_bytes(json.dumps(segments, separators=(",", ":")).encode("utf-8"))
         os.replace(temporary, path)
 
+    def has_output(self) -> bool:
+        """Tell whether a published output and its manifest both exist."""
+        return self.output_dir.is_dir() and self.manifest_path.is_file()
+
     def load_manifest(self) -> Manifest | None:
         """Return the previous build's manifest, or None when it is missing or does not match the output."""
         if not self.output_dir.is_dir():

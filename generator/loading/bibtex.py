@@ -164,6 +164,11 @@ class SegmentCache:
                 missing.append(segment)
         return missing
 
+    def release(self) -> None:
+        """Drop every cached segment, after the cache has been stored."""
+        self._stored = {}
+        self._used = {}
+
     @property
     def changed(self) -> bool:
         """Whether the cache to store differs from the one loaded."""

@@ -13,6 +13,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..config import SiteConfig
 from ..diagnostics import ContentError, Diagnostic, Location, Report
@@ -162,10 +163,18 @@ def _parse_bib_files(config: SiteConfig, paths: tuple[str, ...], cache: SegmentC
     return [parse_bib_cached(text, relative, cache) for relative, text in texts.items()]
 
 
-def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: SegmentCache | None = None) -> Content:
+def load_content(
+    config: SiteConfig,
+    report: Report,
+    jobs: int = 1,
+    cache: SegmentCache | None = None,
+    store_cache: Callable[[SegmentCache], None] | None = None,
+) -> Content:
     """Read every content file of the site; problems go into ``report``.
 
-    ``cache`` contains .bib segments parsed by earlier builds and receives the ones parsed now.
+    ``cache`` contains .bib segments parsed by earlier builds and receives the
+    ones parsed now; ``store_cache`` is called with it when it changed, before
+    it is emptied to save memory.
     """
     files = find_content_files(config, report)
     content = Content()
@@ -191,15 +200,25 @@ def load_content(config: SiteConfig, report: Report, jobs: int = 1, cache: Segme
         except ContentError as exc:
             report.error(exc.location, exc.message)
 
-    bib_files = _parse_bib_files(config, files.bib, cache if cache is not None else SegmentCache(), jobs, report)
+    cache = cache if cache is not None else SegmentCache()
+    bib_files = _parse_bib_files(config, files.bib, cache, jobs, report)
+    if store_cache is not None and cache.changed:
+        store_cache(cache)
+    # The cached segments are no longer needed, and at 100,000 entries they are
+    # a third of the memory used while papers are made.
+    cache.release()
     for bib_file in bib_files:
         report.extend(bib_file.report)
         content.bib_preambles.extend(bib_file.preambles)
         content.entry_counts[bib_file.path] = len(bib_file.entries)
         logger.debug("read %s: %d entries", bib_file.path, len(bib_file.entries))
 
-    for entry in resolve_entries(bib_files, report):
-        paper = entry_to_paper(entry, config.limits, report)
+    entries = resolve_entries(bib_files, report)
+    del bib_files
+    # Entries are dropped as they become papers, so both never exist in full at once.
+    entries.reverse()
+    while entries:
+        paper = entry_to_paper(entries.pop(), config.limits, report)
         if paper is not None:
             content.papers.append(paper)
     return content
