@@ -1,6 +1,6 @@
 """Site configuration: the typed schema of ``site.yaml`` and its validation.
 
-Produces a ``SiteConfig``; knows nothing about content or output.
+Produces a ``SiteConfig`` and does not depend on content or output.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ class Limits:
     max_yaml_bytes: int = 1024 * 1024
     """Largest YAML record or profile, in bytes."""
     max_field_chars: int = 100_000
-    """Longest field value kept, in characters; longer values are truncated with a warning."""
+    """Maximum length of a field value, in characters; longer values are truncated with a warning."""
     max_authors: int = 200
-    """Most authors kept for one paper; the rest are dropped with a warning.
+    """Maximum number of authors kept for one paper; the rest are dropped with a warning.
 
     Every author gets a page that lists the paper with its authors, so page
     output grows with the square of this number.
@@ -56,13 +56,13 @@ class SiteConfig:
     site_dir: Path
     """The folder that contains ``site.yaml``; ``content/`` and ``templates/`` are found here."""
     base_url: str = "/"
-    """Where the site is published: a path prefix (``/profile/``) or a full URL."""
+    """Publication address of the site: a path prefix (``/profile/``) or a full URL."""
     description: str = ""
     """One sentence about the site, for the home page and meta tags."""
     owners: tuple[str, ...] = ()
     """Names of the site's own people; their papers make the home page."""
     output_dir: Path = Path("_site")
-    """Where the built site goes."""
+    """Folder for the built site."""
     language: str = "en"
     """Language of the site's own words; selects ``templates/i18n/<language>.yaml``."""
     private_fields: tuple[str, ...] = DEFAULT_PRIVATE_FIELDS

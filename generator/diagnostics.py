@@ -12,7 +12,7 @@ from typing import Iterator
 
 
 class Severity(enum.IntEnum):
-    """How bad a diagnostic is. Errors fail the build; warnings fail it only with --strict."""
+    """Severity of a diagnostic. Errors fail the build; warnings fail it only with --strict."""
 
     WARNING = 1
     ERROR = 2
@@ -31,7 +31,7 @@ class Location:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem: where, how bad, and a message that says what is wrong and what happens now."""
+    """One problem: its location, its severity, and a message stating what is wrong and what happens now."""
 
     location: Location
     severity: Severity

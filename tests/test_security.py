@@ -278,7 +278,8 @@ def test_title_cannot_leave_output_folder(tmp_path: Path, title: str, slug: str 
     assert output_paths(tmp_path) == {f"site/{p}" for p in output_paths(site)}
     papers = sorted(p.name for p in (site / "_site/papers").iterdir() if p.is_dir())
     if slug is None:
-        assert len(papers) == 1 and papers[0].startswith("paper-")
+        assert len(papers) == 1
+        assert papers[0].startswith("paper-")
     else:
         assert papers == [slug]
 

@@ -173,7 +173,7 @@ def load_content(
     """Read every content file of the site; problems go into ``report``.
 
     ``cache`` contains .bib segments parsed by earlier builds and receives the
-    ones parsed now; ``store_cache`` is called with it when it changed, before
+    ones parsed now. When it changed, ``store_cache`` is called with it before
     it is emptied to save memory.
     """
     files = find_content_files(config, report)

@@ -1,6 +1,6 @@
 """Loading stage: decode field text (LaTeX from BibTeX, Unicode from YAML) into `Text`.
 
-Produces plain Unicode and a safe HTML fragment per value. It never sees
+Produces plain Unicode and a safe HTML fragment per value. It does not read
 entries, files or pages, so callers attach locations to any problem it reports.
 """
 

@@ -1,7 +1,7 @@
 """Loading stage: split BibTeX author and editor lists into `PersonName`s.
 
 Splitting and the First/von/Last/Jr grammar come from bibtexparser, and this
-module decodes each part to Unicode. It never sees entries, files or pages.
+module decodes each part to Unicode. It does not read entries, files or pages.
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ def require_mapping(value: object, path: str, description: str) -> YamlMap:
     if isinstance(value, YamlMap):
         return value
     line = value.line if isinstance(value, YamlList) else 1
-    # A file with only ``---`` holds one empty scalar, which is as empty as no document.
+    # A file with only ``---`` contains one empty scalar, which is as empty as no document.
     found = "an empty file" if value is None or value == "" else type_name(value)
     raise ContentError(
         Location(path, line),
