@@ -1,9 +1,9 @@
 """Fuzz target: whole builds from generated site.yaml, paper records, .bib files and bios.
 
 Each input becomes a small site in a temporary folder. A build may succeed or
-fail with ``BuildFailed`` or ``ConfigError``; any other exception, or a page
-with an element or an event attribute that no template or decoder makes, is
-a finding. Runs under atheris when it is installed, else as a plain random
+fail with ``BuildFailed`` or ``ConfigError``. Any other exception is a
+finding, and so is a page with an element or an event attribute that no
+template or decoder makes. Runs under atheris when it is installed, else as a plain random
 loop (see fuzz/README.md).
 """
 

@@ -117,12 +117,11 @@ def _check_language(config: SiteConfig, report: Report) -> None:
         )
 
 
-def check_site(config: SiteConfig, strict: bool = False) -> tuple[Site, Report]:
+def check_site(config: SiteConfig) -> tuple[Site, Report]:
     """Run every check of a build without writing anything."""
     report = Report()
     site = make_site(config, report)
-    files = plan_files(site, config, report)
-    del files
+    plan_files(site, config, report)
     return site, report
 
 

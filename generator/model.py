@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterator
-
 from .diagnostics import Location
 
 
@@ -208,7 +206,3 @@ class Site:
             else:
                 groups.append((paper.year, [paper]))
         return groups
-
-    def iter_papers(self) -> Iterator[Paper]:
-        """Yield papers in site order (newest first)."""
-        return iter(self.papers)

@@ -1,6 +1,6 @@
 """The generated site's own words (headings, buttons), read from one file per language.
 
-Used by rendering only; knows nothing about content.
+Used by rendering only, and independent of content.
 """
 
 from __future__ import annotations

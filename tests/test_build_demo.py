@@ -1,4 +1,4 @@
-"""End-to-end checks of the demo site: the pages a visitor of Qinghai Guo's site sees."""
+"""End-to-end checks of the demo site: the pages shown to a visitor of Qinghai Guo's site."""
 
 from __future__ import annotations
 

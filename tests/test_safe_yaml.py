@@ -288,7 +288,7 @@ def test_deep_nesting_is_content_error(text: str) -> None:
     error = load_error(text)
     assert error.location.line == 1
     # libyaml (0.2.6 here) rejects flow nesting past 1000 levels with its
-    # own message before this module sees the events, so only the topic is checked.
+    # own message before this module receives the events, so only the topic is checked.
     assert "nesting" in error.message
 
 

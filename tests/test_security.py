@@ -509,7 +509,7 @@ def test_strict_makes_warnings_fail(tmp_path: Path) -> None:
     assert "Build failed: 1 warning(s) with --strict; nothing was written." in strict.stderr
 
 
-def test_every_record_is_on_the_site_or_in_a_diagnostic(tmp_path: Path) -> None:
+def test_every_record_shown_or_reported(tmp_path: Path) -> None:
     make_site(tmp_path, {
         "site.yaml": SITE_YAML,
         "content/bib/refs.bib": (

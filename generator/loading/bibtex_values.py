@@ -1,9 +1,9 @@
 """BibTeX value expressions: macros, ``#`` concatenation and enclosing delimiters.
 
 bibtexparser 2.1 substitutes a macro only when it is the whole value, so
-``"ACISP 25: " # acispname`` stays unresolved; this module evaluates such
-expressions against the macros of every .bib file of a site. It knows
-nothing about papers or output.
+``"ACISP 25: " # acispname`` stays unresolved. This module evaluates such
+expressions against the macros of every .bib file of a site. It does not
+depend on papers or output.
 """
 
 from __future__ import annotations

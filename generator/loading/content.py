@@ -39,9 +39,6 @@ class Content:
     papers: list[Paper] = field(default_factory=list)
     profiles: list[Profile] = field(default_factory=list)
     aliases: VenueAliases = field(default_factory=lambda: load_aliases(None))
-    bib_preambles: list[str] = field(default_factory=list)
-    entry_counts: dict[str, int] = field(default_factory=dict)
-    """Entries read from each .bib file, by path, for the summary and the corpus tests."""
 
 
 @dataclass(frozen=True)
@@ -209,8 +206,6 @@ def load_content(
     cache.release()
     for bib_file in bib_files:
         report.extend(bib_file.report)
-        content.bib_preambles.extend(bib_file.preambles)
-        content.entry_counts[bib_file.path] = len(bib_file.entries)
         logger.debug("read %s: %d entries", bib_file.path, len(bib_file.entries))
 
     entries = resolve_entries(bib_files, report)
