@@ -15,10 +15,12 @@ from pathlib import Path
 
 from synth import Corpus, SynthPaper, make_corpus
 
-# The site mirrors bibfolio's pages: one page per paper with a .bib beside
-# it, and author and venue pages as Hugo taxonomies. Venue+year pages are a
-# third taxonomy whose terms are "SHORT YEAR". The home page has a JSON
-# index, and /papers/ lists all papers. RSS, sitemap and robots.txt are off.
+# The site mirrors bibfolio's pages: one page per paper, and author and venue
+# pages as Hugo taxonomies. Venue+year pages are a third taxonomy whose terms
+# are "SHORT YEAR". Like bibfolio, every paper, author, venue and venue year
+# has a .bib export beside its page, and the home page has one for the whole
+# site and a JSON index. /papers/ lists all papers. RSS, sitemap and
+# robots.txt are off.
 CONFIG = """\
 baseURL = "https://example.org/"
 title = "{title}"
@@ -39,11 +41,11 @@ capitalizeListTitles = false
   isPlainText = true
 
 [outputs]
-  home = ["html", "json"]
+  home = ["html", "json", "bib"]
   page = ["html", "bib"]
   section = ["html"]
   taxonomy = ["html"]
-  term = ["html"]
+  term = ["html", "bib"]
 """
 
 LAYOUTS = {
@@ -81,7 +83,7 @@ LAYOUTS = {
 </article>
 {{ end }}
 """,
-    "page.bib": """\
+    "_partials/entry.bib": """\
 @{{ .Params.entry_type }}{ {{- .Params.key }},
   author = { {{- delimit .Params.authors " and " }}},
   title = { {{- .Title }}},
@@ -92,6 +94,14 @@ LAYOUTS = {
   abstract = { {{- trim .RawContent "\\n" }}},
 }
 """,
+    "page.bib": """\
+{{ partial "entry.bib" . }}""",
+    "term.bib": """\
+{{ range .Pages }}{{ partial "entry.bib" . }}
+{{ end }}""",
+    "home.bib": """\
+{{ range site.RegularPages }}{{ partial "entry.bib" . }}
+{{ end }}""",
     "section.html": """\
 {{ define "main" }}
 <h1>{{ .Title }}</h1>
@@ -149,6 +159,7 @@ def write_hugo_site(corpus: Corpus, out: Path) -> int:
     title = f"Synthetic bibliography ({len(corpus.papers)} papers)"
     (out / "hugo.toml").write_text(CONFIG.format(title=title), encoding="utf-8")
     for name, text in LAYOUTS.items():
+        (layouts / name).parent.mkdir(parents=True, exist_ok=True)
         (layouts / name).write_text(text, encoding="utf-8")
     (papers_dir / "_index.md").write_text('{"title": "Papers"}\n', encoding="utf-8")
 
