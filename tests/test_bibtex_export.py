@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import bibtexparser
+import pytest
 
 from generator.bibtex_export import BibExporter, format_entry
 from generator.config import parse_config
-from generator.model import Paper
+from generator.loading.bibtex_values import brace_balance
+from generator.model import Paper, Text
 
 from .test_bibtex_loading import load_site
 
@@ -150,3 +152,28 @@ def test_yaml_text_escaped_in_export(tmp_path: Path) -> None:
     assert site.papers[0].title.plain == "Cats & Dogs #1"
     assert site.papers[0].abstract is not None
     assert site.papers[0].abstract.plain == "Reaches 99.4% with $26\\times$ less energy."
+
+
+@pytest.mark.parametrize(
+    ("text", "balance"),
+    [
+        ("plain words", 0),
+        ("{Open} {Science}", 0),
+        ("{{a}", 1),
+        ("a}} {b", -2),
+        (r"50\% and \{ escaped", 0),
+        (r"\\{", 1),
+        ("trailing backslash \\", 0),
+    ],
+)
+def test_brace_balance_skips_escapes(text: str, balance: int) -> None:
+    assert brace_balance(text) == balance
+
+
+def test_unbalanced_value_exports_parseable() -> None:
+    paper = Paper(
+        key="k", entry_type="misc", kind="Other", title=Text("a", "a", "a"), authors=[], year=None, venue=None,
+        fields={"title": "Broken {brace and \\{ kept"},
+    )
+    entry = format_entry(paper, frozenset())
+    assert "title = {Broken brace and \\{ kept}," in entry

@@ -8,6 +8,8 @@ depend on papers or output.
 
 from __future__ import annotations
 
+import re
+
 MONTH_MACROS = {
     "jan": "January",
     "feb": "February",
@@ -74,6 +76,10 @@ def evaluate(raw: str, macros: dict[str, str]) -> tuple[str, list[str]]:
     return "".join(text), missing
 
 
+# A backslash escapes the character after it, whatever it is.
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
 def is_month_macro(raw: str) -> bool:
     """Tell whether a raw value is one bare month macro such as ``jan``."""
     return raw.strip().lower() in MONTH_MACROS
@@ -81,18 +87,16 @@ def is_month_macro(raw: str) -> bool:
 
 def brace_balance(text: str) -> int:
     """Return the number of unclosed ``{`` (negative for extra ``}``), ignoring escaped braces."""
+    if "{" not in text and "}" not in text:
+        return 0
     depth = 0
     lowest = 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
+    # Only escapes and braces matter, so the scan skips every other character.
+    for match in _BRACE_OR_ESCAPE.finditer(text):
+        token = match.group()
+        if token == "{":
             depth += 1
-        elif char == "}":
+        elif token == "}":
             depth -= 1
             lowest = min(lowest, depth)
-        index += 1
     return lowest if lowest < 0 else depth
