@@ -24,6 +24,7 @@ from .diagnostics import BuildFailed, Diagnostic, Location, Report, Severity
 from .linking import link_site
 from .loading.bibtex import SegmentCache
 from .loading.content import load_content
+from .loading.paper_cache import PaperCache
 from .loading.names import MalformedNameError, parse_name
 from .merging import merge_papers, order_for_merging
 from .model import PersonName, Site
@@ -94,12 +95,13 @@ def make_site(
     jobs: int = 1,
     cache: SegmentCache | None = None,
     store_cache: Callable[[SegmentCache], None] | None = None,
+    papers_cache: PaperCache | None = None,
 ) -> Site:
     """Load and link the content into a complete site model; problems go into ``report``."""
     timer = timer or _Timer()
     _check_language(config, report)
     with timer.phase("load"):
-        content = load_content(config, report, jobs=jobs, cache=cache, store_cache=store_cache)
+        content = load_content(config, report, jobs=jobs, cache=cache, store_cache=store_cache, papers_cache=papers_cache)
     with timer.phase("model"):
         papers = merge_papers(order_for_merging(content.papers), report)
         site = link_site(papers, content.profiles, config.owners, content.aliases, report, _parse_name_leniently)
@@ -215,8 +217,16 @@ def _build(
     clean: bool,
 ) -> BuildResult:
     cache = SegmentCache({} if clean else state.load_segments())
-    # The cache is keyed by segment text, so storing it before the build succeeds is safe.
-    site = make_site(config, report, timer, jobs=jobs, cache=cache, store_cache=lambda c: state.save_segments(c.to_json()))
+    papers_cache = PaperCache(state.papers_cache_path(clean), repr(config.limits))
+    # Both caches are keyed by input text, so storing them before the build succeeds is safe.
+    try:
+        site = make_site(
+            config, report, timer, jobs=jobs, cache=cache,
+            store_cache=lambda c: state.save_segments(c.to_json()), papers_cache=papers_cache,
+        )
+        papers_cache.save()
+    finally:
+        papers_cache.close()
     del cache
     plans = plan_files(site, config, report)
     _fail_on_problems(report, strict)

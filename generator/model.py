@@ -7,6 +7,7 @@ by hand.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from .diagnostics import Location
@@ -47,7 +48,8 @@ class PersonName:
     cjk: bool = False
     source: str = ""
 
-    @property
+    # Cached: a large site asks for each name's display form and key many times.
+    @functools.cached_property
     def display(self) -> str:
         """The name as shown on pages: ``First von Last, Jr.``; CJK names family first with no space."""
         if self.literal:
@@ -57,7 +59,7 @@ class PersonName:
         main = " ".join(p for p in (self.first, self.von, self.last) if p)
         return f"{main}, {self.jr}" if self.jr else main
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """The grouping key: names with equal keys share one author page."""
         return name_key(self.display)

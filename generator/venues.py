@@ -150,6 +150,8 @@ class VenueAliases:
         self.definitions = list(definitions)
         self._index: dict[str, SeriesInfo] = {}
         self._acronyms: dict[str, tuple[str, SeriesInfo]] = {}
+        # Papers of one venue repeat its text exactly, so each text is matched once.
+        self._found: dict[str, SeriesInfo | None] = {}
         for definition in self.definitions:
             info = definition.info
             for alias in (info.key, info.name, info.full_name, *definition.aliases):
@@ -171,6 +173,20 @@ class VenueAliases:
 
         Raises ``ValueError`` for text with no letters or digits.
         """
+        if venue_text in self._found:
+            found = self._found[venue_text]
+            if found is None:
+                raise ValueError(f"venue text {venue_text!r} has no letters or digits")
+            return found
+        try:
+            found = self._series_for(venue_text)
+        except ValueError:
+            self._found[venue_text] = None
+            raise
+        self._found[venue_text] = found
+        return found
+
+    def _series_for(self, venue_text: str) -> SeriesInfo:
         normalised = normalise_venue(venue_text)
         if normalised in self._index:
             return self._index[normalised]

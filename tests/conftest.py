@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -11,9 +12,19 @@ import pytest
 
 from generator.build import BuildResult, build_site
 from generator.config import SiteConfig, load_config
+from generator.loading.paper_cache import signing_key
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder of the test session's own, so tests never touch the user's paper-cache signing key."""
+    folder = tmp_path_factory.mktemp("cache-home")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    signing_key.cache_clear()
+    return folder
 
 
 def build_into(site_dir: Path, out: Path, **options: object) -> BuildResult:

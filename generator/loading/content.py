@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..config import SiteConfig
+from ..config import Limits, SiteConfig
 from ..diagnostics import ContentError, Diagnostic, Location, Report
 from ..model import Paper, Profile
 from ..venues import VenueAliases, load_aliases
-from .bibtex import BibFile, SegmentCache, decode_bytes, entry_to_paper, parse_bib_cached, resolve_entries
+from .bibtex import BibFile, RawEntry, SegmentCache, decode_bytes, entry_to_paper, parse_bib_cached, resolve_entries
+from .paper_cache import LoadedPaper, PaperCache
+from .workers import make_papers
 from .profiles import load_profile
 from .safe_yaml import load_yaml
 from .yaml_records import load_paper_record
 
 logger = logging.getLogger(__name__)
 
-# Below this many YAML records, worker processes cost more than they save.
-_PARALLEL_RECORDS = 1000
 # Below this many uncached .bib segments (about one entry each), worker processes cost more than they save.
 _PARALLEL_SEGMENTS = 4000
 
@@ -106,33 +106,34 @@ def _read_text(config: SiteConfig, relative: str, limit: int, report: Report) ->
         return None
 
 
-def _read_records(config: SiteConfig, paths: list[str]) -> tuple[list[Paper], list[Diagnostic]]:
+def _make_record(relative: str, text: str, limits: Limits) -> LoadedPaper:
     report = Report()
-    papers: list[Paper] = []
+    try:
+        paper: Paper | None = load_paper_record(text, relative, report, limits)
+    except ContentError as exc:
+        report.error(exc.location, exc.message)
+        paper = None
+    return paper, report.items
+
+
+def _load_paper_records(config: SiteConfig, paths: tuple[str, ...], jobs: int, report: Report, cache: PaperCache) -> list[Paper]:
+    """Read the YAML paper records in file order, reusing the papers of files whose text did not change."""
+    texts: list[tuple[str, str]] = []
     for relative in paths:
         text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
-        if text is None:
-            continue
-        try:
-            papers.append(load_paper_record(text, relative, report, config.limits))
-        except ContentError as exc:
-            report.error(exc.location, exc.message)
-    return papers, report.items
+        if text is not None:
+            texts.append((relative, text))
+    keys = [cache.key("record", relative, text) for relative, text in texts]
+    limits = config.limits
 
+    def make(index: int) -> LoadedPaper:
+        return _make_record(*texts[index], limits)
 
-def _load_paper_records(config: SiteConfig, paths: tuple[str, ...], jobs: int, report: Report) -> list[Paper]:
-    """Read the YAML paper records, in forked workers when there are many, keeping file order."""
-    if jobs > 1 and len(paths) >= _PARALLEL_RECORDS and "fork" in multiprocessing.get_all_start_methods():
-        size = -(-len(paths) // (jobs * 4))
-        batches = [list(paths[start : start + size]) for start in range(0, len(paths), size)]
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_read_records, [config] * len(batches), batches))
-    else:
-        results = [_read_records(config, list(paths))]
     papers: list[Paper] = []
-    for batch_papers, diagnostics in results:
-        papers.extend(batch_papers)
+    for paper, diagnostics in make_papers(keys, make, cache, jobs):
         report.items.extend(diagnostics)
+        if paper is not None:
+            papers.append(paper)
     return papers
 
 
@@ -166,13 +167,16 @@ def load_content(
     jobs: int = 1,
     cache: SegmentCache | None = None,
     store_cache: Callable[[SegmentCache], None] | None = None,
+    papers_cache: PaperCache | None = None,
 ) -> Content:
     """Read every content file of the site; problems go into ``report``.
 
     ``cache`` contains .bib segments parsed by earlier builds and receives the
     ones parsed now. When it changed, ``store_cache`` is called with it before
-    it is emptied to save memory.
+    it is emptied to save memory. ``papers_cache`` contains papers made by
+    earlier builds and receives the ones made now.
     """
+    papers_cache = papers_cache or PaperCache(None, "")
     files = find_content_files(config, report)
     content = Content()
 
@@ -186,7 +190,7 @@ def load_content(
             except ValueError as exc:
                 report.error(Location(files.venues), str(exc))
 
-    content.papers.extend(_load_paper_records(config, files.papers, jobs, report))
+    content.papers.extend(_load_paper_records(config, files.papers, jobs, report, papers_cache))
 
     for relative in files.profiles:
         text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
@@ -208,12 +212,32 @@ def load_content(
         report.extend(bib_file.report)
         logger.debug("read %s: %d entries", bib_file.path, len(bib_file.entries))
 
-    entries = resolve_entries(bib_files, report)
+    resolved = resolve_entries(bib_files, report)
     del bib_files
-    # Entries are dropped as they become papers, so both never exist in full at once.
-    entries.reverse()
-    while entries:
-        paper = entry_to_paper(entries.pop(), config.limits, report)
+    keys = [_entry_key(entry, papers_cache) for entry in resolved]
+    entries: list[RawEntry | None] = list(resolved)
+    del resolved
+    limits = config.limits
+
+    def make(index: int) -> LoadedPaper:
+        entry = entries[index]
+        assert entry is not None
+        entry_report = Report()
+        return entry_to_paper(entry, limits, entry_report), entry_report.items
+
+    def release(index: int) -> None:
+        # Entries are dropped as they become papers, so both never exist in full at once.
+        entries[index] = None
+
+    for paper, diagnostics in make_papers(keys, make, papers_cache, jobs, release):
+        report.items.extend(diagnostics)
         if paper is not None:
             content.papers.append(paper)
     return content
+
+
+def _entry_key(entry: RawEntry, cache: PaperCache) -> str:
+    """Return the cache key of an entry: everything ``entry_to_paper`` reads from it."""
+    fields = [part for item in entry.resolved.items() for part in item]
+    line = str(entry.location.line or 0)
+    return cache.key("entry", entry.location.path, line, entry.key, entry.entry_type, entry.month_macro, *fields)

@@ -1,0 +1,215 @@
+"""Papers made by earlier builds, so that unchanged records and entries are not made again.
+
+Each paper is stored under a digest of everything it was made from: the
+text of its YAML file, or its BibTeX entry with macros and crossrefs
+resolved, together with bibfolio's own code and the site's limits. Changed
+input gets a new key, so a stored paper is never stale, and keys that a
+build did not use are deleted when the cache is saved.
+
+The cache is an SQLite file in the output's state folder, and each paper
+is a pickle. Loading a pickle can run code, and the state folder may come
+from elsewhere (committed to a repository, say), so every stored paper is
+signed with a key kept in the user's own cache folder, outside the project.
+A paper whose signature does not match is made again, never loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+import os
+import pickle
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .. import __version__
+from ..diagnostics import Diagnostic
+from ..model import Paper
+
+logger = logging.getLogger(__name__)
+
+LoadedPaper = tuple[Paper | None, list[Diagnostic]]
+"""A paper loaded from one input (None when it cannot be shown), with the problems found in that input."""
+
+# SQLite before 3.32 allows at most 999 parameters in one statement.
+_BATCH = 900
+# Length of an HMAC-SHA256 signature.
+_SIGNATURE_BYTES = 32
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Return a digest of bibfolio's Python source, so that changed code never reuses old papers."""
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(__version__.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        hasher.update(path.relative_to(package).as_posix().encode())
+        hasher.update(path.read_bytes())
+    return hasher.hexdigest()
+
+
+_KEY_BYTES = 32
+
+
+@functools.lru_cache(maxsize=1)
+def signing_key() -> bytes | None:
+    """Return this user's key for signing stored papers, made on first use; None when it cannot be kept."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibfolio"
+    path = folder / "signing-key"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_bytes()
+            return key if len(key) == _KEY_BYTES else None
+        with os.fdopen(descriptor, "wb") as file:
+            key = secrets.token_bytes(_KEY_BYTES)
+            file.write(key)
+        return key
+    except OSError as exc:
+        logger.warning("no paper cache: signing key %s could not be kept (%s)", path, exc)
+        return None
+
+
+def pack(loaded: LoadedPaper) -> bytes:
+    """Return the pickled form of a loaded paper and its diagnostics."""
+    return pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(data: bytes) -> LoadedPaper:
+    """Return a loaded paper and its diagnostics from their pickled form."""
+    loaded: LoadedPaper = pickle.loads(data)
+    return loaded
+
+
+class PaperCache:
+    """Stored papers of one output folder, looked up by input digest.
+
+    With ``path`` None nothing is stored and every lookup misses, which is
+    how a clean build runs.
+    """
+
+    def __init__(self, path: Path | None, salt: str) -> None:
+        """Open (or create) the cache file at ``path``; ``salt`` covers every setting that changes how papers are made."""
+        self._salt = f"{code_digest()}\0{salt}\0"
+        self._used: set[str] = set()
+        self._path = path
+        self._db: sqlite3.Connection | None = None
+        key = signing_key()
+        if path is None or key is None:
+            return
+        self._key = key
+        try:
+            self._db = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            self._discard(exc)
+            self._db = _connect(path)
+
+    def _discard(self, exc: sqlite3.DatabaseError) -> None:
+        """Delete a damaged cache file; papers are then made again, which only costs time."""
+        logger.warning("paper cache %s is damaged (%s); it is made again", self._path, exc)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self._path}{suffix}").unlink(missing_ok=True)
+
+    def key(self, *parts: str) -> str:
+        """Return the cache key of an input described by ``parts``."""
+        hasher = hashlib.blake2b(self._salt.encode(), digest_size=16)
+        for part in parts:
+            hasher.update(part.encode("utf-8", "surrogatepass"))
+            hasher.update(b"\0")
+        return hasher.hexdigest()
+
+    def _sign(self, data: bytes) -> bytes:
+        return hmac.digest(self._key, data, "sha256")
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Return the pickled paper of each key that the cache has, and mark all of ``keys`` as in use.
+
+        A paper whose signature does not match is left out, as if missing.
+        """
+        wanted = list(keys)
+        self._used.update(wanted)
+        found: dict[str, bytes] = {}
+        if self._db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                for key, data in self._db.execute(f"SELECT key, data FROM papers WHERE key IN ({marks})", batch):
+                    signature, pickled = data[:_SIGNATURE_BYTES], data[_SIGNATURE_BYTES:]
+                    if hmac.compare_digest(signature, self._sign(pickled)):
+                        found[key] = pickled
+                    else:
+                        logger.debug("paper cache: signature of %s does not match; the paper is made again", key)
+        except sqlite3.DatabaseError as exc:
+            self._discard(exc)
+            return {}
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store pickled papers, each signed and under its key."""
+        for batch in _batches(items, _BATCH):
+            self._used.update(key for key, _data in batch)
+            if self._db is None:
+                continue
+            try:
+                signed = [(key, self._sign(data) + data) for key, data in batch]
+                self._db.executemany("INSERT OR REPLACE INTO papers (key, data) VALUES (?, ?)", signed)
+            except sqlite3.DatabaseError as exc:
+                self._discard(exc)
+
+    def save(self) -> None:
+        """Delete the papers this build did not use, commit, and close the file."""
+        db = self._db
+        if db is None:
+            return
+        try:
+            (stored,) = db.execute("SELECT count(*) FROM papers").fetchone()
+            if stored > len(self._used):
+                db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY) WITHOUT ROWID")
+                db.executemany("INSERT OR IGNORE INTO used (key) VALUES (?)", ((key,) for key in self._used))
+                db.execute("DELETE FROM papers WHERE key NOT IN (SELECT key FROM used)")
+            db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._discard(exc)
+            return
+        self._db = None
+        db.close()
+
+    def close(self) -> None:
+        """Close the file without saving what this build added."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level="DEFERRED")
+    # A write-ahead log survives a killed build. Without syncing, a power cut
+    # may lose recent writes, which costs only the time to make them again.
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("CREATE TABLE IF NOT EXISTS papers (key TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID")
+    return db
+
+
+def _batches(items: Iterable[tuple[str, bytes]], size: int) -> Iterator[list[tuple[str, bytes]]]:
+    batch: list[tuple[str, bytes]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,157 @@
+"""The paper cache: unchanged records and entries are not made again, and a cache nobody signed is never loaded."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from generator.loading import content
+from generator.loading.paper_cache import signing_key
+
+from .conftest import build_into, copy_demo
+
+RECORD = "content/papers/hebbian-deep-learning-without-feedback.yaml"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """Wrap ``content.<name>`` so that each call records what it made: a record's path or an entry's key."""
+    calls: list[str] = []
+    original = getattr(content, name)
+
+    def counting(*args: object, **kwargs: object) -> object:
+        first = args[0]
+        calls.append(str(args[1]) if isinstance(first, str) else str(getattr(first, "key")))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(content, name, counting)
+    return calls
+
+
+def _touch_all(site: Path) -> None:
+    for path in (site / "content").rglob("*"):
+        os.utime(path, None)
+
+
+def _cache_file(site: Path) -> Path:
+    return site / "._site.bibfolio" / "papers.sqlite"
+
+
+def test_edited_record_only_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    record = site / RECORD
+    record.write_text(record.read_text().replace("Without", "Without Any", 1))
+    _touch_all(site)
+    records = _count_calls(monkeypatch, "load_paper_record")
+    entries = _count_calls(monkeypatch, "entry_to_paper")
+    result = build_into(site, site / "_site", jobs=1)
+    assert records == [RECORD]
+    assert entries == []
+    assert result.site is not None
+    titles = [paper.title.plain for paper in result.site.papers]
+    assert "Hebbian Deep Learning Without Any Feedback" in titles
+
+
+def test_edited_entry_only_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    bib = site / "content/bib/guo.bib"
+    text = bib.read_text()
+    assert "Franz Scherr" in text
+    bib.write_text(text.replace("Franz Scherr", "Franz X. Scherr", 1))
+    _touch_all(site)
+    records = _count_calls(monkeypatch, "load_paper_record")
+    entries = _count_calls(monkeypatch, "entry_to_paper")
+    result = build_into(site, site / "_site", jobs=1)
+    assert records == []
+    assert len(entries) == 1
+    assert result.site is not None
+    assert "Franz X. Scherr" in {author.display for author in result.site.authors}
+
+
+def test_clean_build_makes_every_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    records = _count_calls(monkeypatch, "load_paper_record")
+    entries = _count_calls(monkeypatch, "entry_to_paper")
+    build_into(site, site / "_site", jobs=1, clean=True)
+    assert len(records) == 5
+    assert len(entries) == 6
+
+
+def test_forged_paper_is_never_unpickled(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    cold = _tree(site / "_site")
+    marker = tmp_path / "pickle-ran"
+    # A pickle that would create the marker file when loaded, stored with a made-up signature.
+    forged = pickle.dumps(_CreateFile(str(marker)))
+    with sqlite3.connect(_cache_file(site)) as db:
+        db.execute("UPDATE papers SET data = ?", (b"\0" * 32 + forged,))
+    _touch_all(site)
+    build_into(site, site / "_site", jobs=1, clean=False)
+    assert not marker.exists()
+    assert _tree(site / "_site") == cold
+
+
+def test_other_users_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    # Another user has another cache folder, so another signing key.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
+    signing_key.cache_clear()
+    try:
+        _touch_all(site)
+        entries = _count_calls(monkeypatch, "entry_to_paper")
+        result = build_into(site, site / "_site", jobs=1)
+    finally:
+        monkeypatch.undo()
+        signing_key.cache_clear()
+    assert len(entries) == 6
+    assert result.papers == 11
+
+
+def test_damaged_cache_file_is_replaced(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    cold = _tree(site / "_site")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{_cache_file(site)}{suffix}").unlink(missing_ok=True)
+    _cache_file(site).write_bytes(b"not a database at all" * 100)
+    _touch_all(site)
+    result = build_into(site, site / "_site", jobs=1)
+    assert result.papers == 11
+    assert _tree(site / "_site") == cold
+    assert "paper cache" in caplog.text
+    with sqlite3.connect(_cache_file(site)) as db:
+        (rows,) = db.execute("SELECT count(*) FROM papers").fetchone()
+    assert rows == 11
+
+
+def test_cache_keeps_only_used_papers(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    (site / "content/papers/spikezip-tf.yaml").unlink()
+    _touch_all(site)
+    build_into(site, site / "_site", jobs=1)
+    with sqlite3.connect(_cache_file(site)) as db:
+        (rows,) = db.execute("SELECT count(*) FROM papers").fetchone()
+    assert rows == 10
+
+
+class _CreateFile:
+    """An object whose unpickling creates a file: what a forged cache entry could do."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.path, "w"))
