@@ -69,6 +69,8 @@ class SiteConfig:
     """BibTeX fields left out of every export."""
     export_abstracts: bool = True
     """Whether exported BibTeX keeps the ``abstract`` field."""
+    home_papers: int = 50
+    """Number of newest papers on the home page of a site without owners; 0 lists every paper."""
     limits: Limits = field(default_factory=Limits)
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Free-form data for templates, available as ``config.extra``."""
@@ -99,7 +101,7 @@ class SiteConfig:
 
 
 _STRING_KEYS = {"title", "base_url", "description", "output", "language"}
-_KNOWN_KEYS = _STRING_KEYS | {"owners", "owner", "private_fields", "export_abstracts", "limits", "extra"}
+_KNOWN_KEYS = _STRING_KEYS | {"owners", "owner", "private_fields", "export_abstracts", "home_papers", "limits", "extra"}
 
 
 def parse_config(data: object, site_dir: Path, path: str = "site.yaml") -> SiteConfig:
@@ -150,6 +152,12 @@ def parse_config(data: object, site_dir: Path, path: str = "site.yaml") -> SiteC
                 bad(key, "must be true or false", line)
             else:
                 values[key] = flag
+        elif key == "home_papers":
+            text = str(value).strip()
+            if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+                bad(key, f"must be a whole number, 0 or more (got {value!r})", line)
+            else:
+                values[key] = int(text)
         elif key == "limits":
             values[key] = _parse_limits(value, bad, getattr(value, "line_of", None))
         elif key == "extra":

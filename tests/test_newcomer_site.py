@@ -144,3 +144,28 @@ def test_check_lists_every_problem_and_fails_on_error(tmp_path: Path) -> None:
         "content/papers/bad.yaml:2: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence on line 1)"
     ]
     assert result.stdout.strip() == "Checked 2 papers, 0 authors, 1 venue: 1 error(s), 3 warning(s)"
+
+
+def _numbered_bib(count: int) -> str:
+    return "".join(
+        f"@article{{p{n}, author = {{Ada Lovelace}}, title = {{Paper Number {n}}}, journal = {{J}}, year = {1900 + n}}}\n"
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize(("setting", "listed"), [("", 3), ("home_papers: 0\n", 5), ("home_papers: 10\n", 5)])
+def test_home_lists_newest_papers(tmp_path: Path, setting: str, listed: int) -> None:
+    make_site(tmp_path, {"site.yaml": f"title: My papers\n{setting or 'home_papers: 3'}\n", "content/mine.bib": _numbered_bib(5)})
+    _build(tmp_path)
+    home = page(tmp_path / "_site", "index.html")
+    titles = ["".join(a.itertext()).strip() for a in home.iter("a") if "".join(a.itertext()).startswith("Paper Number")]
+    assert titles == [f"Paper Number {n}" for n in range(4, 4 - listed, -1)]
+    more = [a.get("href") for a in home.iter("a") if "".join(a.itertext()).startswith("All papers")]
+    assert more == (["/papers/"] if listed == 3 else [])
+
+
+def test_home_papers_must_be_whole_number(tmp_path: Path) -> None:
+    make_site(tmp_path, {"site.yaml": "title: My papers\nhome_papers: many\n"})
+    result = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "site.yaml")])
+    assert result.exit_code != 0
+    assert "site.yaml:2: error: home_papers: must be a whole number, 0 or more (got 'many')" in result.output
