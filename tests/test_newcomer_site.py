@@ -153,9 +153,9 @@ def _numbered_bib(count: int) -> str:
     )
 
 
-@pytest.mark.parametrize(("setting", "listed"), [("", 3), ("home_papers: 0\n", 5), ("home_papers: 10\n", 5)])
+@pytest.mark.parametrize(("setting", "listed"), [("home_papers: 3", 3), ("home_papers: 0", 5), ("home_papers: 10", 5)])
 def test_home_lists_newest_papers(tmp_path: Path, setting: str, listed: int) -> None:
-    make_site(tmp_path, {"site.yaml": f"title: My papers\n{setting or 'home_papers: 3'}\n", "content/mine.bib": _numbered_bib(5)})
+    make_site(tmp_path, {"site.yaml": f"title: My papers\n{setting}\n", "content/mine.bib": _numbered_bib(5)})
     _build(tmp_path)
     home = page(tmp_path / "_site", "index.html")
     titles = ["".join(a.itertext()).strip() for a in home.iter("a") if "".join(a.itertext()).startswith("Paper Number")]
