@@ -10,7 +10,9 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -37,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # Below this many pages, worker processes cost more than they save.
 _PARALLEL_PAGES = 400
+# Below this many papers, computing the search index in its own process costs more than it saves.
+_PARALLEL_INDEX = 2000
 
 
 @dataclass
@@ -246,23 +250,29 @@ def _build(
     publisher = Publisher(state, previous, [plan.output_path for plan in plans], len(todo))
     manifest = Manifest()
     staged: list[str] = []
+    # The search index is computed in a forked process while pages render. It is
+    # forked before the folder thread starts, because a child forked while a
+    # thread runs may inherit locks that the thread holds.
+    with timer.phase("index"):
+        index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
     try:
-        # Folders are created in a thread while the search index is computed.
         publisher.prepare([plan.output_path for plan in todo])
-        with timer.phase("index"):
-            extra = build_search_index(site, config)
-            for path, source in static_files(config).items():
-                extra[path] = source.read_bytes()
-            extra_digests = {path: content_digest(data) for path, data in extra.items()}
-            extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
         with timer.phase("stage"):
             publisher.wait_prepared()
         with timer.phase("render"):
             rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, progress)
+        with timer.phase("index"):
+            extra = index.result()
+            for path, source in static_files(config).items():
+                extra[path] = source.read_bytes()
+            extra_digests = {path: content_digest(data) for path, data in extra.items()}
+            extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
     except (jinja2.TemplateError, RenderError) as exc:
+        index.cancel()
         publisher.abort()
         raise _template_failure(exc, config, report) from exc
     except BaseException:
+        index.cancel()
         publisher.abort()
         raise
     try:
@@ -358,6 +368,59 @@ def _fail_on_problems(report: Report, strict: bool) -> None:
         raise BuildFailed(report, f"{len(report.errors)} error(s); nothing was written")
     if strict and report.warnings:
         raise BuildFailed(report, f"{len(report.warnings)} warning(s) with --strict; nothing was written")
+
+
+class _SearchIndexJob:
+    """The search index files of a site, computed here or in a forked process.
+
+    A plain forked process with a pipe, not a pool: a pool starts helper
+    threads, and the render workers forked later must not inherit their locks.
+    """
+
+    def __init__(self, site: Site, config: SiteConfig, parallel: bool) -> None:
+        self._files: dict[str, bytes] | None = None
+        self._process: Any = None
+        if not parallel or "fork" not in multiprocessing.get_all_start_methods():
+            self._files = build_search_index(site, config)
+            return
+        context = multiprocessing.get_context("fork")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_index_in_child, args=(site, config, sender), daemon=True)
+        # Forking passes the model to the child without pickling it.
+        self._process.start()
+        sender.close()
+
+    def result(self) -> dict[str, bytes]:
+        """Return the index files, waiting for the child process if it has not finished."""
+        if self._files is None:
+            try:
+                outcome, payload = pickle.loads(self._receiver.recv_bytes())
+            except EOFError:
+                outcome, payload = "error", "the process ended without a result"
+            self._receiver.close()
+            self._process.join()
+            self._process = None
+            if outcome != "files":
+                raise RuntimeError(f"computing the search index failed: {payload}")
+            self._files = payload
+        return self._files
+
+    def cancel(self) -> None:
+        """Stop the child process, if any; the build is failing."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._receiver.close()
+            self._process = None
+
+
+def _index_in_child(site: Site, config: SiteConfig, sender: Any) -> None:
+    try:
+        message: tuple[str, object] = ("files", build_search_index(site, config))
+    except BaseException:
+        message = ("error", traceback.format_exc())
+    sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    sender.close()
 
 
 # Worker state, set before forking so workers share the model without pickling it.

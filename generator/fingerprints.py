@@ -67,6 +67,7 @@ class Fingerprinter:
         self.venues = {venue.key: venue for venue in site.venues}
         self._paper_digests = {paper.key: paper_digest(paper) for paper in site.papers}
         self._site_digest = ""
+        self._subject_digests: dict[tuple[str, str], str] = {}
 
     def _papers(self, papers: Iterable[Paper]) -> str:
         return _digest(*(self._paper_digests[paper.key] for paper in papers))
@@ -89,15 +90,24 @@ class Fingerprinter:
             return _digest(*base)
         if kind in _SITE_WIDE:
             return _digest(*base, self.site_digest())
-        if kind in ("paper", "bib_paper"):
-            return _digest(*base, self._paper_digests[plan.subject])
-        if kind in ("author", "bib_author"):
+        # A page and its .bib export show the same data, so it is digested once for both.
+        subject = (kind.removeprefix("bib_"), plan.subject)
+        data = self._subject_digests.get(subject)
+        if data is None:
+            data = self._subject_digest(*subject)
+            self._subject_digests[subject] = data
+        return _digest(*base, data)
+
+    def _subject_digest(self, family: str, subject: str) -> str:
+        if family == "paper":
+            return self._paper_digests[subject]
+        if family == "author":
             # Co-authors and their counts follow from the papers' author lists, which the paper digests cover.
-            author = self.authors[plan.subject]
-            return _digest(*base, _author_digest(author), self._papers(author.papers))
-        if kind in ("venue", "bib_venue"):
-            venue = self.venues[plan.subject]
-            return _digest(*base, _venue_digest(venue), self._papers(venue.papers))
-        venue_key, year = plan.subject.rsplit("/", 1)
+            author = self.authors[subject]
+            return _digest(_author_digest(author), self._papers(author.papers))
+        if family == "venue":
+            venue = self.venues[subject]
+            return _digest(_venue_digest(venue), self._papers(venue.papers))
+        venue_key, year = subject.rsplit("/", 1)
         venue = self.venues[venue_key]
-        return _digest(*base, _venue_digest(venue), self._papers(venue.papers_in(int(year))))
+        return _digest(_venue_digest(venue), self._papers(venue.papers_in(int(year))))

@@ -46,15 +46,14 @@ class UnsafePath(ValueError):
     """An output path that would leave the output folder or is not portable."""
 
 
-def check_output_path(relative: str) -> PurePosixPath:
-    """Return ``relative`` as a path inside the output folder, or raise ``UnsafePath``."""
+def check_output_path(relative: str) -> None:
+    """Raise ``UnsafePath`` unless ``relative`` is a portable path inside the output folder."""
     if not relative or "\\" in relative or "\0" in relative or relative.startswith("/"):
         raise UnsafePath(f"invalid output path {relative!r}")
     # Plain string splitting: this runs for every file of every build.
     for part in relative.split("/"):
         if part in ("", ".", "..") or part.split(".")[0].lower() in _WINDOWS_RESERVED or part.endswith((" ", ".")):
             raise UnsafePath(f"invalid output path {relative!r}: segment {part!r} is not allowed")
-    return PurePosixPath(relative)
 
 
 def content_digest(data: bytes) -> str:

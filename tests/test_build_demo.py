@@ -131,3 +131,33 @@ def test_project_site_prefix(tmp_path: Path) -> None:
     hrefs = re.findall(r'href="([^"]+)"', html)
     local = [h for h in hrefs if not h.startswith(("http:", "https:", "mailto:"))]
     assert local and all(h.startswith("/profile/") for h in local)
+
+
+def test_forked_stages_match_serial_build(tmp_path: Path, demo_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import build
+    from generator.loading import workers
+
+    # With no thresholds, even the demo site loads papers and computes its index in forked processes.
+    monkeypatch.setattr(build, "_PARALLEL_INDEX", 0)
+    monkeypatch.setattr(build, "_PARALLEL_PAGES", 0)
+    monkeypatch.setattr(workers, "_PARALLEL_PAPERS", 0)
+    forked = build_into(REPO, tmp_path / "forked", jobs=2)
+    assert forked.output_dir is not None
+    assert _tree_bytes(forked.output_dir) == _tree_bytes(demo_out)
+
+
+def test_failed_index_process_keeps_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import build
+
+    out = tmp_path / "out"
+    build_into(REPO, out, jobs=1)
+    before = _tree_bytes(out)
+
+    def broken_index(site: object, config: object) -> dict[str, bytes]:
+        raise ValueError("index exploded")
+
+    monkeypatch.setattr(build, "_PARALLEL_INDEX", 0)
+    monkeypatch.setattr(build, "build_search_index", broken_index)
+    with pytest.raises(RuntimeError, match="(?s)computing the search index failed: .*ValueError: index exploded"):
+        build_into(REPO, out, jobs=2, clean=True)
+    assert _tree_bytes(out) == before
