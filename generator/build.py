@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -60,12 +61,15 @@ class BuildResult:
     swapped: bool = False
     """True when the whole output was staged and swapped, False when changed files were updated in place."""
     phases: dict[str, float] = field(default_factory=dict)
+    peak_memory: dict[str, int] = field(default_factory=dict)
+    """Largest resident size of the build process so far, in bytes, at the end of each phase."""
     output_dir: Path | None = None
 
 
 class _Timer:
     def __init__(self) -> None:
         self.phases: dict[str, float] = {}
+        self.peak_memory: dict[str, int] = {}
 
     def phase(self, name: str) -> "_Phase":
         return _Phase(self, name)
@@ -82,6 +86,18 @@ class _Phase:
 
     def __exit__(self, *exc: object) -> None:
         self.timer.phases[self.name] = self.timer.phases.get(self.name, 0.0) + time.perf_counter() - self.start
+        self.timer.peak_memory[self.name] = _peak_memory()
+
+
+def _peak_memory() -> int:
+    """Return the largest resident size of this process so far, in bytes (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    # Linux reports kilobytes, macOS bytes.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def _parse_name_leniently(source: str) -> PersonName:
@@ -311,6 +327,7 @@ def _build(
         unchanged=len(manifest.files) - written,
         bytes_written=publisher.bytes_written + worker_bytes,
         phases=timer.phases,
+        peak_memory=timer.peak_memory,
         output_dir=config.output_dir,
         swapped=publisher.swap,
     )

@@ -154,7 +154,9 @@ def build(
     elapsed = time.perf_counter() - started
     if profile:
         for phase, seconds in result.phases.items():
-            click.echo(f"  {phase:<8} {seconds:8.3f} s", err=True)
+            peak = result.peak_memory.get(phase, 0)
+            memory = f"   peak {peak / 2**20:7.0f} MiB" if peak else ""
+            click.echo(f"  {phase:<8} {seconds:8.3f} s{memory}", err=True)
     if not quiet:
         warnings = len(result.report.warnings)
         click.echo(

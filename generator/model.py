@@ -28,6 +28,14 @@ class Text:
     plain: str
     html: str
 
+    def __post_init__(self) -> None:
+        # Most text has no markup, so its forms are equal. Sharing one string
+        # object keeps a long abstract in memory (and in the paper cache) once.
+        if self.plain == self.source:
+            object.__setattr__(self, "plain", self.source)
+        if self.html == self.plain:
+            object.__setattr__(self, "html", self.plain)
+
     def __bool__(self) -> bool:
         return bool(self.plain.strip())
 

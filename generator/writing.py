@@ -166,7 +166,7 @@ class OutputState:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         path = self.state_dir / "papers.sqlite"
         if clean:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return path
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -144,3 +146,36 @@ def test_undefined_template_variable_reported(tmp_path: Path) -> None:
     assert "templates/404.html" in result.stderr
     assert "'paper' is undefined (while rendering 404.html)" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_profile_prints_phase_table(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "--profile", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert [row[0] for row in rows] == ["load", "model", "plan", "index", "stage", "render", "write"]
+    for row in rows:
+        assert row[2] == "s"
+        assert row[3] == "peak"
+        assert int(row[4]) > 10
+        assert row[5] == "MiB"
+
+
+def test_program_exit_code_and_output(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    broken = site / "content/papers/broken.yaml"
+    broken.write_text("authors: [Ada Lovelace]\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--config", str(site / "site.yaml"), "-j", "1"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 1
+    assert "content/papers/broken.yaml" in result.stderr
+    assert result.stderr.rstrip().endswith("Build failed: 1 error(s); nothing was written.")
+    broken.unlink()
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--config", str(site / "site.yaml"), "-j", "1"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("Built 11 papers")
