@@ -56,7 +56,7 @@ class PersonName:
     cjk: bool = False
     source: str = ""
 
-    # Cached: a large site asks for each name's display form and key many times.
+    # Cached, because a large site reads each name's display form and key many times.
     @functools.cached_property
     def display(self) -> str:
         """The name as shown on pages: ``First von Last, Jr.``; CJK names family first with no space."""
