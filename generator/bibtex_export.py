@@ -57,6 +57,10 @@ def format_entry(paper: Paper, private: frozenset[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Entries kept per process, so that a worker's memory stays flat on a large site.
+_CACHED_ENTRIES = 20_000
+
+
 class BibExporter:
     """Formats papers for one site's export settings."""
 
@@ -73,6 +77,8 @@ class BibExporter:
         text = self._entries.get(paper.key)
         if text is None:
             text = format_entry(paper, self.private)
+            if len(self._entries) >= _CACHED_ENTRIES:
+                self._entries.clear()
             self._entries[paper.key] = text
         return text
 

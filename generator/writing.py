@@ -33,6 +33,8 @@ from typing import Any, Iterable
 logger = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
+# Manifest entries are serialised this many at a time.
+_MANIFEST_PIECE = 10_000
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 # Above this share of changed files, staging a full copy and swapping is cheaper than updating in place.
 SWAP_THRESHOLD = 0.25
@@ -61,7 +63,7 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)
 class ManifestEntry:
     """The fingerprint and digest that the previous build recorded for one path."""
 
@@ -75,10 +77,17 @@ class Manifest:
 
     files: dict[str, ManifestEntry] = field(default_factory=dict)
 
-    def to_json(self) -> bytes:
-        """Serialise deterministically."""
-        data = {"version": MANIFEST_VERSION, "files": {p: [e.fingerprint, e.digest] for p, e in sorted(self.files.items())}}
-        return json.dumps(data, separators=(",", ":")).encode("utf-8")
+    def write(self, path: Path) -> None:
+        """Write the manifest to ``path`` as JSON with sorted paths, piece by piece to bound memory."""
+        quote = json.encoder.encode_basestring_ascii
+        paths = sorted(self.files)
+        with open(path, "wb") as file:
+            file.write(b'{"version":%d,"files":{' % MANIFEST_VERSION)
+            for start in range(0, len(paths), _MANIFEST_PIECE):
+                entries = ((name, self.files[name]) for name in paths[start : start + _MANIFEST_PIECE])
+                piece = ",".join(f"{quote(name)}:[{quote(e.fingerprint)},{quote(e.digest)}]" for name, e in entries)
+                file.write((b"," if start else b"") + piece.encode("ascii"))
+            file.write(b"}}")
 
     @classmethod
     def from_json(cls, data: bytes) -> "Manifest":
@@ -106,6 +115,7 @@ class OutputState:
         name = output_dir.name
         self.state_dir = output_dir.with_name(f".{name}.bibfolio")
         self.manifest_path = self.state_dir / "manifest.json"
+        self.next_manifest_path = self.state_dir / "manifest.next.json"
         self.journal_path = self.state_dir / "journal.json"
         self.updates_dir = self.state_dir / "updates"
         self.swap_dir = output_dir.with_name(f".{name}.staging")
@@ -188,6 +198,9 @@ class OutputState:
         if self.journal_path.exists():
             logger.warning("completing the update of %s that an interrupted build started", self.output_dir)
             self._apply_journal()
+        else:
+            # A manifest written by a build killed before its journal was committed.
+            self.next_manifest_path.unlink(missing_ok=True)
         if self.previous_dir.exists():
             if not self.output_dir.exists():
                 logger.warning("restoring %s from an interrupted build", self.output_dir)
@@ -217,8 +230,9 @@ class OutputState:
             if target.is_file() or target.is_symlink():
                 target.unlink()
         _remove_empty_folders(self.output_dir, journal["delete"])
-        self.manifest_path.write_bytes(journal["manifest"].encode("utf-8"))
-        _fsync_path(self.manifest_path)
+        if self.next_manifest_path.exists():
+            os.replace(self.next_manifest_path, self.manifest_path)
+            _fsync_path(self.manifest_path)
         self.journal_path.unlink()
         shutil.rmtree(self.updates_dir, ignore_errors=True)
 
@@ -310,14 +324,18 @@ class Publisher:
                 os.rename(state.output_dir, state.previous_dir)
             os.rename(state.swap_dir, state.output_dir)
             temporary = state.manifest_path.with_suffix(".tmp")
-            temporary.write_bytes(manifest.to_json())
+            manifest.write(temporary)
             os.replace(temporary, state.manifest_path)
             if state.previous_dir.exists():
                 delete_in_background(state.previous_dir)
             return
         assert self.previous is not None
         removed = sorted(set(self.previous.files) - set(manifest.files))
-        journal = {"write": sorted(staged), "delete": removed, "manifest": manifest.to_json().decode("utf-8")}
+        # The journal names the new manifest rather than containing it, which
+        # at 500,000 files would mean two more copies of 70 MB in memory.
+        manifest.write(state.next_manifest_path)
+        _fsync_path(state.next_manifest_path)
+        journal = {"write": sorted(staged), "delete": removed}
         temporary = state.journal_path.with_suffix(".tmp")
         temporary.write_bytes(json.dumps(journal).encode("utf-8"))
         _fsync_path(temporary)
@@ -326,9 +344,15 @@ class Publisher:
         state._apply_journal()
 
     def abort(self) -> None:
-        """Drop everything staged; the published output is untouched."""
+        """Drop everything staged; the published output is untouched.
+
+        Once an in-place update's journal is committed, the staged files
+        belong to it: they are kept, and the next build completes the update.
+        """
         if self._preparing is not None:
             self._preparing.join()
+        if not self.swap and self.state.journal_path.exists():
+            return
         shutil.rmtree(self.stage_dir, ignore_errors=True)
 
 

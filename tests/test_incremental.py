@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,31 @@ def test_parse_cache_saved_after_parallel_parse(tmp_path: Path) -> None:
     stored = OutputState(site / "_site").load_segments()
     cache = SegmentCache(stored)
     assert cache.missing_segments(entries) == []
+
+
+def test_update_killed_after_commit_is_completed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.writing import OutputState
+
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    _edit(site, "retitle", 1)
+    state = site / "._site.bibfolio"
+
+    def killed(self: OutputState) -> None:
+        raise KeyboardInterrupt("killed after the journal was committed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OutputState, "_apply_journal", killed)
+        with pytest.raises(KeyboardInterrupt):
+            build_into(site, site / "_site", jobs=1)
+    assert (state / "journal.json").is_file()
+    assert (state / "manifest.next.json").is_file()
+
+    recovered = build_into(site, site / "_site", jobs=1)
+    assert recovered.written == 0
+    assert not (state / "journal.json").exists()
+    assert not (state / "manifest.next.json").exists()
+    cold = tmp_path / "cold"
+    shutil.copytree(site, cold, ignore=shutil.ignore_patterns("_site", "._site*"))
+    build_into(cold, cold / "_site", jobs=1)
+    assert _tree(site / "_site") == _tree(cold / "_site")
