@@ -454,7 +454,7 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
     before = publisher.bytes_written
     for plan in plans[bounds[0] : bounds[1]]:
         path = plan.output_path
-        data = renderer.render(plan)
+        data = renderer.render_chunks(plan)
         digest = content_digest(data)
         old = previous.files.get(path) if previous is not None else None
         if old is not None and old.digest == digest:

@@ -8,15 +8,17 @@ only ever passed to templates as data, never compiled as a template.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
+from .bibtex_export import BibExporter
 from .config import SiteConfig
 from .model import Author, Paper, Site, Venue
 from .words import load_words
@@ -48,6 +50,21 @@ class PagePlan:
     """Identity of the subject (paper key, author key, venue key, ``venue key/year``)."""
     source: str = ""
     """Content location that caused the page, for clash messages."""
+
+
+# Pieces of rendered text encoded together; small pages are one batch.
+_BATCH_PIECES = 8192
+
+
+def _encode_batches(pieces: Iterator[str], separator: str = "") -> list[bytes]:
+    """Return ``pieces`` joined by ``separator`` and encoded as UTF-8, a batch at a time."""
+    chunks: list[bytes] = []
+    while True:
+        batch = list(itertools.islice(pieces, _BATCH_PIECES))
+        if not batch:
+            return chunks
+        text = separator.join(batch)
+        chunks.append((separator + text if chunks and separator else text).encode("utf-8"))
 
 
 def url_for(config: SiteConfig, output_path: str) -> str:
@@ -113,7 +130,7 @@ def plan_pages(site: Site) -> list[PagePlan]:
 class Renderer:
     """Renders planned pages of one site; safe to use from worker processes after fork."""
 
-    def __init__(self, site: Site, config: SiteConfig, export: Callable[[list[Paper]], str]) -> None:
+    def __init__(self, site: Site, config: SiteConfig, export: BibExporter) -> None:
         self.site = site
         self.config = config
         self.export = export
@@ -197,13 +214,22 @@ class Renderer:
 
     def render(self, plan: PagePlan) -> bytes:
         """Render one planned file to bytes."""
+        return b"".join(self.render_chunks(plan))
+
+    def render_chunks(self, plan: PagePlan) -> list[bytes]:
+        """Render one planned file as consecutive pieces of its bytes.
+
+        A list of every paper of a large site is tens of megabytes; as
+        pieces, it is never held as one string and one bytes object at once.
+        """
         kind = plan.kind
         if kind.startswith("bib_"):
-            return self.export(self._bib_papers(plan)).encode("utf-8")
+            entries = (self.export.entry(paper) for paper in self._bib_papers(plan))
+            return _encode_batches(entries, separator="\n")
         context = self._context(plan)
         template = self.env.get_template(f"{TEMPLATE_FOR[kind]}.html")
         try:
-            return template.render(context).encode("utf-8")
+            return _encode_batches(template.generate(context))
         except jinja2.TemplateError as exc:
             error = RenderError(f"{exc} (while rendering {plan.output_path})")
             error.filename = getattr(exc, "filename", None) or template.filename

@@ -58,9 +58,14 @@ def check_output_path(relative: str) -> None:
             raise UnsafePath(f"invalid output path {relative!r}: segment {part!r} is not allowed")
 
 
-def content_digest(data: bytes) -> str:
-    """Return the digest recorded in the manifest for a file's bytes."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def content_digest(data: bytes | list[bytes]) -> str:
+    """Return the digest recorded in the manifest for a file's bytes, whole or in consecutive pieces."""
+    if isinstance(data, bytes):
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+    hasher = hashlib.blake2b(digest_size=16)
+    for piece in data:
+        hasher.update(piece)
+    return hasher.hexdigest()
 
 
 @dataclass(slots=True)
@@ -292,19 +297,21 @@ class Publisher:
             os.makedirs(self.stage_dir / folder, exist_ok=True)
             self._folders.add(folder)
 
-    def write(self, relative: str, data: bytes) -> None:
-        """Stage one file, creating its folder if ``prepare`` did not."""
+    def write(self, relative: str, data: bytes | list[bytes]) -> None:
+        """Stage one file, given whole or in consecutive pieces, creating its folder if ``prepare`` did not."""
         check_output_path(relative)
         self._ensure_folder(relative)
+        pieces = [data] if isinstance(data, bytes) else data
         descriptor = os.open(self.stage_dir / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view):]
+            for piece in pieces:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(descriptor, view):]
         finally:
             os.close(descriptor)
         self.written += 1
-        self.bytes_written += len(data)
+        self.bytes_written += sum(len(piece) for piece in pieces)
 
     def carry_over(self, relative: str) -> None:
         """Bring an unchanged file into the staged output: a hard link when swapping, nothing in place."""

@@ -161,3 +161,13 @@ def test_failed_index_process_keeps_output(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(RuntimeError, match="(?s)computing the search index failed: .*ValueError: index exploded"):
         build_into(REPO, out, jobs=2, clean=True)
     assert _tree_bytes(out) == before
+
+
+def test_pages_rendered_in_small_pieces_match(tmp_path: Path, demo_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import rendering
+
+    # Two pieces a batch splits every page and .bib export at many places.
+    monkeypatch.setattr(rendering, "_BATCH_PIECES", 2)
+    pieces = build_into(REPO, tmp_path / "pieces", jobs=1)
+    assert pieces.output_dir is not None
+    assert _tree_bytes(pieces.output_dir) == _tree_bytes(demo_out)

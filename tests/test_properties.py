@@ -191,21 +191,21 @@ def test_failed_render_keeps_previous_output(fail_at: int) -> None:
         before = tree_bytes(root / "_site")
         (root / "content/papers/one.yaml").write_text(SITE_FILES["content/papers/one.yaml"].replace("One", "Changed"), encoding="utf-8")
 
-        original = rendering.Renderer.render
+        original = rendering.Renderer.render_chunks
         calls = {"count": 0}
 
-        def failing(self: rendering.Renderer, plan: rendering.PagePlan) -> bytes:
+        def failing(self: rendering.Renderer, plan: rendering.PagePlan) -> list[bytes]:
             calls["count"] += 1
             if calls["count"] == fail_at:
                 raise OSError("injected failure")
             return original(self, plan)
 
-        rendering.Renderer.render = failing  # type: ignore[method-assign]
+        rendering.Renderer.render_chunks = failing  # type: ignore[method-assign]
         try:
             with pytest.raises(OSError, match="injected failure"):
                 build_into(root, root / "_site", jobs=1)
         finally:
-            rendering.Renderer.render = original  # type: ignore[method-assign]
+            rendering.Renderer.render_chunks = original  # type: ignore[method-assign]
 
         assert tree_bytes(root / "_site") == before
         build_into(root, root / "_site", jobs=1)

@@ -534,15 +534,15 @@ def test_exception_while_rendering_keeps_previous_output(tmp_path: Path, monkeyp
     make_site(tmp_path, files_with("title", "After"))
 
     calls = {"count": 0}
-    original = rendering.Renderer.render
+    original = rendering.Renderer.render_chunks
 
-    def failing_render(self: rendering.Renderer, plan: rendering.PagePlan) -> bytes:
+    def failing_render(self: rendering.Renderer, plan: rendering.PagePlan) -> list[bytes]:
         calls["count"] += 1
         if calls["count"] == 5:
             raise RuntimeError("injected failure")
         return original(self, plan)
 
-    monkeypatch.setattr(rendering.Renderer, "render", failing_render)
+    monkeypatch.setattr(rendering.Renderer, "render_chunks", failing_render)
     with pytest.raises(RuntimeError, match="injected failure"):
         build_into(tmp_path, tmp_path / "_site", jobs=1)
 
