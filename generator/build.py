@@ -1,7 +1,8 @@
 """The build: runs the stages in order and writes the site only when all went well.
 
-Phases: load content, merge, link, plan, then render, index, export and write
-into a staging folder that replaces the output at the end.
+Phases: load content, then merge and link. Then plan, render and export into
+a staging folder that replaces the output at the end. The search index is
+computed beside these last steps.
 """
 
 from __future__ import annotations
@@ -251,6 +252,33 @@ def _build(
     plans = plan_files(site, config, report)
     _fail_on_problems(report, strict)
 
+    # The search index is computed in a forked process while files are planned
+    # and rendered. It is forked now, while the process is smallest, and before
+    # the folder thread starts, because a child forked while a thread runs may
+    # inherit locks that the thread holds.
+    with timer.phase("index"):
+        index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
+    try:
+        return _plan_and_render(config, jobs, progress, timer, report, state, fingerprint, clean, site, plans, index)
+    except BaseException:
+        index.cancel()
+        raise
+
+
+def _plan_and_render(
+    config: SiteConfig,
+    jobs: int,
+    progress: ProgressCallback | None,
+    timer: _Timer,
+    report: Report,
+    state: OutputState,
+    fingerprint: str,
+    clean: bool,
+    site: Site,
+    plans: list[PagePlan],
+    index: "_SearchIndexJob",
+) -> BuildResult:
+    """Plan, render and publish the files of a linked site; the caller stops ``index`` on failure."""
     with timer.phase("plan"):
         try:
             renderer = Renderer(site, config, BibExporter(config))
@@ -266,11 +294,6 @@ def _build(
     publisher = Publisher(state, previous, [plan.output_path for plan in plans], len(todo))
     manifest = Manifest()
     staged: list[str] = []
-    # The search index is computed in a forked process while pages render. It is
-    # forked before the folder thread starts, because a child forked while a
-    # thread runs may inherit locks that the thread holds.
-    with timer.phase("index"):
-        index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
     try:
         publisher.prepare([plan.output_path for plan in todo])
         with timer.phase("stage"):
@@ -284,11 +307,9 @@ def _build(
             extra_digests = {path: content_digest(data) for path, data in extra.items()}
             extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
     except (jinja2.TemplateError, RenderError) as exc:
-        index.cancel()
         publisher.abort()
         raise _template_failure(exc, config, report) from exc
     except BaseException:
-        index.cancel()
         publisher.abort()
         raise
     try:
@@ -410,16 +431,24 @@ class _SearchIndexJob:
     def result(self) -> dict[str, bytes]:
         """Return the index files, waiting for the child process if it has not finished."""
         if self._files is None:
+            files: dict[str, bytes] = {}
+            problem = ""
             try:
-                outcome, payload = pickle.loads(self._receiver.recv_bytes())
+                # One message per file, so that no process keeps the whole index twice.
+                while True:
+                    path, payload = pickle.loads(self._receiver.recv_bytes())
+                    if path is None:
+                        problem = payload
+                        break
+                    files[path] = payload
             except EOFError:
-                outcome, payload = "error", "the process ended without a result"
+                problem = "the process ended without a result"
             self._receiver.close()
             self._process.join()
             self._process = None
-            if outcome != "files":
-                raise RuntimeError(f"computing the search index failed: {payload}")
-            self._files = payload
+            if problem:
+                raise RuntimeError(f"computing the search index failed: {problem}")
+            self._files = files
         return self._files
 
     def cancel(self) -> None:
@@ -432,11 +461,16 @@ class _SearchIndexJob:
 
 
 def _index_in_child(site: Site, config: SiteConfig, sender: Any) -> None:
+    """Send each index file as (path, bytes), then (None, "") when done or (None, traceback) on failure."""
     try:
-        message: tuple[str, object] = ("files", build_search_index(site, config))
+        files = build_search_index(site, config)
+        while files:
+            message: tuple[str | None, object] = files.popitem()
+            sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        end: tuple[str | None, object] = (None, "")
     except BaseException:
-        message = ("error", traceback.format_exc())
-    sender.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        end = (None, traceback.format_exc())
+    sender.send_bytes(pickle.dumps(end, protocol=pickle.HIGHEST_PROTOCOL))
     sender.close()
 
 

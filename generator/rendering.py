@@ -110,20 +110,25 @@ def plan_pages(site: Site) -> list[PagePlan]:
         source = str(paper.location)
         plans.append(PagePlan(folder + "index.html", "paper", paper.key, source))
         plans.append(PagePlan(bib_path(folder, paper.slug), "bib_paper", paper.key, source))
+    # A page and its .bib export share one source string: at 100,000 papers
+    # there are half a million plans.
     for author in site.authors:
         folder = author_path(author)
-        plans.append(PagePlan(folder + "index.html", "author", author.key, f"author '{author.display}'"))
+        source = f"author '{author.display}'"
+        plans.append(PagePlan(folder + "index.html", "author", author.key, source))
         if author.papers:
-            plans.append(PagePlan(bib_path(folder, author.slug), "bib_author", author.key, f"author '{author.display}'"))
+            plans.append(PagePlan(bib_path(folder, author.slug), "bib_author", author.key, source))
     for venue in site.venues:
         folder = venue_path(venue)
-        plans.append(PagePlan(folder + "index.html", "venue", venue.key, f"venue '{venue.name}'"))
-        plans.append(PagePlan(bib_path(folder, venue.slug), "bib_venue", venue.key, f"venue '{venue.name}'"))
+        source = f"venue '{venue.name}'"
+        plans.append(PagePlan(folder + "index.html", "venue", venue.key, source))
+        plans.append(PagePlan(bib_path(folder, venue.slug), "bib_venue", venue.key, source))
         for year in venue.years():
             year_folder = venue_path(venue, year)
             subject = f"{venue.key}/{year}"
-            plans.append(PagePlan(year_folder + "index.html", "venue_year", subject, f"venue '{venue.name}' {year}"))
-            plans.append(PagePlan(bib_path(year_folder, f"{venue.slug}-{year}"), "bib_venue_year", subject, f"venue '{venue.name}' {year}"))
+            year_source = f"{source} {year}"
+            plans.append(PagePlan(year_folder + "index.html", "venue_year", subject, year_source))
+            plans.append(PagePlan(bib_path(year_folder, f"{venue.slug}-{year}"), "bib_venue_year", subject, year_source))
     return plans
 
 
