@@ -220,25 +220,32 @@ def build_site(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(config, strict, jobs, progress, timer, report, state, fingerprint, clean)
+        return _build(_Run(config, strict, jobs, progress, timer, report, state, fingerprint, clean))
     finally:
         if collecting:
             gc.enable()
 
 
-def _build(
-    config: SiteConfig,
-    strict: bool,
-    jobs: int,
-    progress: ProgressCallback | None,
-    timer: _Timer,
-    report: Report,
-    state: OutputState,
-    fingerprint: str,
-    clean: bool,
-) -> BuildResult:
-    cache = SegmentCache({} if clean else state.load_segments())
-    papers_cache = PaperCache(state.papers_cache_path(clean), repr(config.limits))
+@dataclass
+class _Run:
+    """The settings and shared state of one build, passed between its steps."""
+
+    config: SiteConfig
+    strict: bool
+    jobs: int
+    progress: ProgressCallback | None
+    timer: _Timer
+    report: Report
+    state: OutputState
+    fingerprint: str
+    """Digest of every input, recorded so that the next build can tell nothing changed."""
+    clean: bool
+
+
+def _build(run: _Run) -> BuildResult:
+    config, report, state, timer, jobs = run.config, run.report, run.state, run.timer, run.jobs
+    cache = SegmentCache({} if run.clean else state.load_segments())
+    papers_cache = PaperCache(state.papers_cache_path(run.clean), repr(config.limits))
     # Both caches are keyed by input text, so storing them before the build succeeds is safe.
     try:
         site = make_site(
@@ -250,7 +257,7 @@ def _build(
         papers_cache.close()
     del cache
     plans = plan_files(site, config, report)
-    _fail_on_problems(report, strict)
+    _fail_on_problems(report, run.strict)
 
     # The search index is computed in a forked process while files are planned
     # and rendered. It is forked now, while the process is smallest, and before
@@ -259,26 +266,15 @@ def _build(
     with timer.phase("index"):
         index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
     try:
-        return _plan_and_render(config, jobs, progress, timer, report, state, fingerprint, clean, site, plans, index)
+        return _plan_and_render(run, site, plans, index)
     except BaseException:
         index.cancel()
         raise
 
 
-def _plan_and_render(
-    config: SiteConfig,
-    jobs: int,
-    progress: ProgressCallback | None,
-    timer: _Timer,
-    report: Report,
-    state: OutputState,
-    fingerprint: str,
-    clean: bool,
-    site: Site,
-    plans: list[PagePlan],
-    index: "_SearchIndexJob",
-) -> BuildResult:
+def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_SearchIndexJob") -> BuildResult:
     """Plan, render and publish the files of a linked site; the caller stops ``index`` on failure."""
+    config, report, state, timer, jobs, clean = run.config, run.report, run.state, run.timer, run.jobs, run.clean
     with timer.phase("plan"):
         try:
             renderer = Renderer(site, config, BibExporter(config))
@@ -299,7 +295,7 @@ def _plan_and_render(
         with timer.phase("stage"):
             publisher.wait_prepared()
         with timer.phase("render"):
-            rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, progress)
+            rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, run.progress)
         with timer.phase("index"):
             extra = index.result()
             for path, source in static_files(config).items():
@@ -332,7 +328,7 @@ def _plan_and_render(
                 else:
                     publisher.carry_over(path)
             publisher.publish(manifest, staged)
-            state.save_summary(_summary(fingerprint, site, report, len(manifest.files)))
+            state.save_summary(_summary(run.fingerprint, site, report, len(manifest.files)))
     except BaseException:
         publisher.abort()
         raise
