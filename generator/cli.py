@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -78,6 +79,10 @@ def main() -> None:
     """bibfolio: build a publication and author-profile site from BibTeX and YAML."""
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run() -> None:
     """Run the command line as a program, exiting without freeing the site model.
 
@@ -85,13 +90,24 @@ def run() -> None:
     noticeable part of a small rebuild, and the process ends anyway, so once
     the command has finished and its output is flushed the process exits at once.
     """
+    # SIGTERM (sent by timeout, CI cancellation and service managers) stops the
+    # build like Ctrl-C, so its worker processes are stopped and staged files
+    # removed. Forked workers get the default action back, so stopping them
+    # does not run this cleanup inside them.
+    signal.signal(signal.SIGTERM, _interrupt)
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
     try:
         main()
         code = 0
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
+        if exc.code is None:
+            code = 0
+        elif isinstance(exc.code, int):
+            code = exc.code
+        else:
+            # sys.exit("message") prints the message and exits with 1.
             click.echo(str(exc.code), err=True)
+            code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

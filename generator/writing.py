@@ -235,7 +235,11 @@ class OutputState:
             if target.is_file() or target.is_symlink():
                 target.unlink()
         _remove_empty_folders(self.output_dir, journal["delete"])
-        if self.next_manifest_path.exists():
+        if "manifest" in journal:
+            # A journal of an earlier bibfolio release contains the manifest itself.
+            self.manifest_path.write_bytes(str(journal["manifest"]).encode("utf-8"))
+            _fsync_path(self.manifest_path)
+        elif self.next_manifest_path.exists():
             os.replace(self.next_manifest_path, self.manifest_path)
             _fsync_path(self.manifest_path)
         self.journal_path.unlink()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -179,3 +182,33 @@ def test_program_exit_code_and_output(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("Built 11 papers")
+
+
+def test_sigterm_stops_build_and_workers(tmp_path: Path) -> None:
+    # Enough papers for the search index to run in its own process beside the render workers.
+    entries = "".join(
+        f"@article{{k{i}, title = {{Paper number {i}}}, author = {{Ada Lovelace and Writer{i % 300} Person}}, "
+        f"journal = {{Journal {i % 40}}}, year = {{{2000 + i % 20}}}}}\n"
+        for i in range(3000)
+    )
+    site = make_site(tmp_path, {"site.yaml": "title: Many\n", "content/many.bib": entries})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "build", "-q", "-j", "2", "--config", str(site / "site.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    time.sleep(1.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Build interrupted" in stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("worker processes outlived the interrupted build")
+    assert not (site / "_site").exists()
+    assert not (site / "._site.staging").exists()

@@ -394,7 +394,8 @@ def _raw_venue(entry_type: str, fields: dict[str, str], decoded_venue: str | Non
     """Find the source (LaTeX) form of the venue text that venue_text_for chose from decoded fields."""
     if not decoded_venue:
         return None
-    for name in _VENUE_FIELDS:
+    # Sorted: two fields may decode alike, and a set's order changes with the hash seed.
+    for name in sorted(_VENUE_FIELDS):
         value = fields.get(name)
         if value and decode_plain(value).strip() == decoded_venue.strip():
             return value

@@ -11,7 +11,7 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -215,6 +215,7 @@ def load_content(
     resolved = resolve_entries(bib_files, report)
     del bib_files
     keys = [_entry_key(entry, papers_cache) for entry in resolved]
+    locations = [entry.location for entry in resolved]
     entries: list[RawEntry | None] = list(resolved)
     del resolved
     limits = config.limits
@@ -229,7 +230,16 @@ def load_content(
         # Entries are dropped as they become papers, so both never exist in full at once.
         entries[index] = None
 
-    for paper, diagnostics in make_papers(keys, make, papers_cache, jobs, release):
+    def relocate(index: int, loaded: LoadedPaper) -> LoadedPaper:
+        # The key leaves out the entry's line, so that adding an entry above others keeps them cached.
+        location = locations[index]
+        paper, diagnostics = loaded
+        if paper is not None:
+            paper.location = location
+        moved = [replace(d, location=location) if d.location.path == location.path else d for d in diagnostics]
+        return paper, moved
+
+    for paper, diagnostics in make_papers(keys, make, papers_cache, jobs, release, relocate):
         report.items.extend(diagnostics)
         if paper is not None:
             content.papers.append(paper)
@@ -237,7 +247,6 @@ def load_content(
 
 
 def _entry_key(entry: RawEntry, cache: PaperCache) -> str:
-    """Return the cache key of an entry: everything ``entry_to_paper`` reads from it."""
+    """Return the cache key of an entry: everything ``entry_to_paper`` reads from it but its line."""
     fields = [part for item in entry.resolved.items() for part in item]
-    line = str(entry.location.line or 0)
-    return cache.key("entry", entry.location.path, line, entry.key, entry.entry_type, entry.month_macro, *fields)
+    return cache.key("entry", entry.location.path, entry.key, entry.entry_type, entry.month_macro, *fields)

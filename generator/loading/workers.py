@@ -34,12 +34,14 @@ def make_papers(
     cache: PaperCache,
     jobs: int,
     release: Callable[[int], None] | None = None,
+    relocate: Callable[[int, LoadedPaper], LoadedPaper] | None = None,
 ) -> list[LoadedPaper]:
     """Return the loaded paper of each input, in order; ``keys[i]`` is the cache key of input ``i``.
 
     Inputs the cache has are read from it; the rest are made by ``make``,
-    in forked workers when there are many, and stored. ``release`` is called
-    with each index whose input is no longer needed.
+    in forked workers when there are many, and stored. ``relocate`` may
+    correct a paper read from the cache, for details its key leaves out.
+    ``release`` is called with each index whose input is no longer needed.
     """
     loaded: list[LoadedPaper | None] = [None] * len(keys)
     missing: list[int] = []
@@ -51,7 +53,7 @@ def make_papers(
             if data is None:
                 missing.append(index)
                 continue
-            loaded[index] = unpack(data)
+            loaded[index] = relocate(index, unpack(data)) if relocate else unpack(data)
             if release:
                 release(index)
     new: list[tuple[str, bytes]] = []
