@@ -35,7 +35,7 @@ from .model import PersonName, Site
 from .fingerprints import Fingerprinter
 from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
 from .search_index import build_search_index
-from .writing import ForeignOutput, Manifest, ManifestEntry, OutputState, Publisher, content_digest
+from .writing import ForeignOutput, Manifest, ManifestEntry, OutputBusy, OutputState, Publisher, content_digest
 
 logger = logging.getLogger(__name__)
 
@@ -204,9 +204,26 @@ def build_site(
     state = OutputState(config.output_dir)
     try:
         state.check_owned()
-    except ForeignOutput as exc:
+        state.lock()
+    except (ForeignOutput, OutputBusy) as exc:
         report.error(Location(str(config.output_dir)), str(exc))
         raise BuildFailed(report, "the output folder was not replaced") from exc
+    try:
+        return _build_locked(config, strict, jobs, progress, clean, timer, report, state)
+    finally:
+        state.unlock()
+
+
+def _build_locked(
+    config: SiteConfig,
+    strict: bool,
+    jobs: int,
+    progress: ProgressCallback | None,
+    clean: bool,
+    timer: _Timer,
+    report: Report,
+    state: OutputState,
+) -> BuildResult:
     state.recover()
     fingerprint = input_fingerprint(config)
     last = state.load_summary()

@@ -35,8 +35,8 @@ def input_fingerprint(config: SiteConfig) -> str:
     """Return a digest that changes whenever an input file or setting changes.
 
     NOTE: an edit that keeps a file's size, modification time and inode goes
-    unnoticed. Only a deliberately reset time does that; remove the state
-    folder beside the output to force a full build.
+    unnoticed. Only a deliberately reset time does that; ``bibfolio build
+    --clean`` forces a full build.
     """
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(f"{__version__}\0{config!r}\n".encode("utf-8", "surrogateescape"))

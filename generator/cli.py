@@ -83,6 +83,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _reset_signals_in_worker() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run() -> None:
     """Run the command line as a program, exiting without freeing the site model.
 
@@ -93,9 +98,11 @@ def run() -> None:
     # SIGTERM (sent by timeout, CI cancellation and service managers) stops the
     # build like Ctrl-C, so its worker processes are stopped and staged files
     # removed. Forked workers get the default action back, so stopping them
-    # does not run this cleanup inside them.
+    # does not run this cleanup inside them. They ignore Ctrl-C, which a
+    # terminal sends to every process of the build: an interrupted worker could
+    # leave its pool's queue locked, and the build then hung while stopping it.
     signal.signal(signal.SIGTERM, _interrupt)
-    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    os.register_at_fork(after_in_child=_reset_signals_in_worker)
     try:
         main()
         code = 0

@@ -44,6 +44,10 @@ class ForeignOutput(Exception):
     """The output folder contains files that bibfolio did not write, which replacing it would delete."""
 
 
+class OutputBusy(Exception):
+    """Another build is writing the same output folder."""
+
+
 class UnsafePath(ValueError):
     """An output path that would leave the output folder or is not portable."""
 
@@ -124,6 +128,7 @@ class OutputState:
         self.journal_path = self.state_dir / "journal.json"
         self.updates_dir = self.state_dir / "updates"
         self.swap_dir = output_dir.with_name(f".{name}.staging")
+        self._lock_descriptor: int | None = None
         self.previous_dir = output_dir.with_name(f".{name}.previous")
 
     def check_owned(self) -> None:
@@ -140,6 +145,36 @@ class OutputState:
                 f"output folder {output} is not empty and was not built by bibfolio; "
                 "it is left as it is. Remove it or choose another output folder"
             )
+
+    def lock(self) -> None:
+        """Take this output folder for the running process; raise ``OutputBusy`` if another build has it.
+
+        The lock is a POSIX record lock on a file in the state folder: the
+        system drops it when the process ends, however it ends, and forked
+        workers do not inherit it.
+        """
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+        except ImportError:  # no record locks on this system: builds are not guarded against each other
+            os.close(descriptor)
+            return
+        try:
+            fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(descriptor)
+            raise OutputBusy(
+                f"another bibfolio build is writing {self.output_dir}; it was left as it is. "
+                "Try again when that build has finished"
+            ) from None
+        self._lock_descriptor = descriptor
+
+    def unlock(self) -> None:
+        """Give the output folder back; the next build may take it."""
+        if self._lock_descriptor is not None:
+            os.close(self._lock_descriptor)
+            self._lock_descriptor = None
 
     def load_summary(self) -> dict[str, Any] | None:
         """Return what the last successful build recorded about itself, if anything."""
@@ -260,6 +295,10 @@ class Publisher:
         self._folders: set[str] = set()
         self._preparing: threading.Thread | None = None
         self._prepare_error: BaseException | None = None
+        # Set by the folder thread when it ends. An Event, because a Thread.join()
+        # interrupted by Ctrl-C can make later joins return while the thread still runs.
+        self._prepared = threading.Event()
+        self._stop_preparing = False
         self.written = 0
         self.unchanged = 0
         self.bytes_written = 0
@@ -282,10 +321,14 @@ class Publisher:
     def _make_folders(self, folders: list[str]) -> None:
         try:
             for folder in folders:
+                if self._stop_preparing:
+                    return
                 os.makedirs(self.stage_dir / folder, exist_ok=True)
                 self._folders.add(folder)
         except BaseException as exc:  # re-raised by wait_prepared in the main thread
             self._prepare_error = exc
+        finally:
+            self._prepared.set()
 
     def wait_prepared(self) -> None:
         """Wait for the folders started by ``prepare``; raise what creating them raised."""
@@ -361,7 +404,8 @@ class Publisher:
         belong to it: they are kept, and the next build completes the update.
         """
         if self._preparing is not None:
-            self._preparing.join()
+            self._stop_preparing = True
+            self._prepared.wait()
         if not self.swap and self.state.journal_path.exists():
             return
         shutil.rmtree(self.stage_dir, ignore_errors=True)

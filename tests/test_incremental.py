@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -149,3 +151,37 @@ def test_update_killed_after_commit_is_completed(tmp_path: Path, monkeypatch: py
     shutil.copytree(site, cold, ignore=shutil.ignore_patterns("_site", "._site*"))
     build_into(cold, cold / "_site", jobs=1)
     assert _tree(site / "_site") == _tree(cold / "_site")
+
+
+def test_second_build_of_same_output_is_refused(tmp_path: Path) -> None:
+    from generator.diagnostics import BuildFailed
+    from generator.writing import OutputState
+
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    before = _tree(site / "_site")
+    _edit(site, "retitle", 1)
+    # A lock taken by another process, as a build running at the same time would hold it.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(site / '._site.bibfolio' / 'lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.lockf(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(30)\n"
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(BuildFailed) as failure:
+            build_into(site, site / "_site", jobs=1)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "another bibfolio build is writing" in str(failure.value.report.errors[0])
+    assert _tree(site / "_site") == before
+    assert not OutputState(site / "_site").journal_path.exists()
+    after = build_into(site, site / "_site", jobs=1)
+    assert after.written > 0

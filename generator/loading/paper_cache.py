@@ -158,7 +158,11 @@ class PaperCache:
         logger.warning("paper cache %s cannot be used (%s); it is made again", path, exc)
         for suffix in ("", "-journal"):
             # A symbolic link is removed, never the file it points to.
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            try:
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            except OSError as error:
+                logger.warning("no paper cache: %s%s could not be removed (%s); remove it by hand", path, suffix, error)
+                return False
         return True
 
     def key(self, *parts: str) -> str:
