@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from .diagnostics import Location, Report
-from .model import Paper, fold
+from .model import Link, Paper, fold
 
 _WORDS = re.compile(r"[^\W_]+")
 _ARXIV = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?", re.I)
@@ -117,10 +117,17 @@ def _complete(winner: Paper, other: Paper) -> None:
     if winner.month is None and other.month is not None:
         winner.month = other.month
     for link in other.links:
-        if all(link.url != existing.url for existing in winner.links):
+        if not any(_same_link(link, existing) for existing in winner.links):
             winner.links.append(link)
     winner.merged_from.append(other.location)
     winner.merged_from.extend(other.merged_from)
+
+
+def _same_link(link: Link, other: Link) -> bool:
+    # DOIs are case-insensitive, so 10.1/ABC and 10.1/abc are one link.
+    if link.kind == other.kind == "doi":
+        return link.url.casefold() == other.url.casefold()
+    return link.url == other.url
 
 
 _REASONS = {"key": "the same citation key", "doi": "the same DOI", "arxiv": "the same arXiv id", "title": "the same title, year and first author"}

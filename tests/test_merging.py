@@ -80,6 +80,8 @@ def test_same_doi_different_keys(tmp_path: Path) -> None:
         "content/refs.bib:2: warning: 'two' describes the same paper as 'one' at content/refs.bib:1 "
         "(the same DOI); they are merged and the fields at content/refs.bib:1 win"
     ]
+    # DOIs that differ only in case are one link on the page.
+    assert [(link.kind, link.url) for link in site.papers[0].links] == [("doi", "https://doi.org/10.1000/ABC")]
 
 
 def test_same_arxiv_id_different_keys(tmp_path: Path) -> None:
