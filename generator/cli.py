@@ -115,6 +115,9 @@ def run() -> None:
             # sys.exit("message") prints the message and exits with 1.
             click.echo(str(exc.code), err=True)
             code = 1
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        # A profiler or coverage tool writes its results at a normal exit.
+        sys.exit(code)
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

@@ -212,3 +212,15 @@ def test_sigterm_stops_build_and_workers(tmp_path: Path) -> None:
         raise AssertionError("worker processes outlived the interrupted build")
     assert not (site / "_site").exists()
     assert not (site / "._site.staging").exists()
+
+
+def test_profiler_output_written_at_exit(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    stats = tmp_path / "build.prof"
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "generator", "build", "-q", "-j", "1",
+         "--config", str(site / "site.yaml")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert stats.stat().st_size > 1000
