@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from generator.venues import (
@@ -414,3 +416,21 @@ VENUE_TEXTS = [
 @pytest.mark.parametrize(("entry_type", "fields", "expected"), VENUE_TEXTS)
 def test_venue_text_for(entry_type: str, fields: dict[str, str], expected: str | None) -> None:
     assert venue_text_for(entry_type, fields) == expected
+
+
+def test_site_venue_table_errors_name_their_lines(tmp_path: Path) -> None:
+    from .test_bibtex_loading import load_site
+
+    table = (
+        "JMLRX:\n"
+        "  full_name: Journal of X\n"
+        "Proc. Things:\n"
+        "  name: Things\n"
+        "Other:\n"
+        "  aliases: [7]\n"
+    )
+    _, report = load_site(tmp_path, {"content/venues.yaml": table, "content/refs.bib": "@misc{k, title = {T}, year = 2020}\n"})
+    assert [str(d) for d in report.errors] == [
+        "content/venues.yaml:3: error: Proc. Things: unknown keys name; allowed keys are full_name and aliases",
+        "content/venues.yaml:5: error: Other.aliases[0]: must be venue text with letters, got '7'",
+    ]

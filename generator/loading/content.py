@@ -18,7 +18,7 @@ from typing import Callable
 from ..config import Limits, SiteConfig
 from ..diagnostics import ContentError, Diagnostic, Location, Report
 from ..model import Paper, Profile
-from ..venues import VenueAliases, load_aliases
+from ..venues import VenueAliases, VenueTableError, load_aliases
 from .bibtex import BibFile, RawEntry, SegmentCache, decode_bytes, entry_to_paper, parse_bib_cached, resolve_entries
 from .paper_cache import LoadedPaper, PaperCache
 from .workers import make_papers
@@ -183,12 +183,21 @@ def load_content(
     if files.venues:
         text = _read_text(config, files.venues, config.limits.max_yaml_bytes, report)
         if text is not None:
+            table: object = None
             try:
-                content.aliases = load_aliases(load_yaml(text, files.venues))  # type: ignore[arg-type]
+                table = load_yaml(text, files.venues)
+                content.aliases = load_aliases(table)  # type: ignore[arg-type]
             except ContentError as exc:
                 report.error(exc.location, exc.message)
-            except ValueError as exc:
-                report.error(Location(files.venues), str(exc))
+            except VenueTableError as exc:
+                # Each problem is reported at the line of the series it is about.
+                line_of = getattr(table, "line_of", None)
+                names = [str(name) for name in table] if isinstance(table, dict) else []
+                for key_path, message in exc.problems:
+                    # Series names may contain dots ("Proc. ICML"), so the longest matching name wins.
+                    series = max((n for n in names if key_path == n or key_path.startswith(n + ".")), key=len, default="")
+                    line = line_of(series) if line_of and series else None
+                    report.error(Location(files.venues, line), f"{key_path}: {message}" if key_path else message)
 
     content.papers.extend(_load_paper_records(config, files.papers, jobs, report, papers_cache))
 
