@@ -209,38 +209,25 @@ def build_site(
         report.error(Location(str(config.output_dir)), str(exc))
         raise BuildFailed(report, "the output folder was not replaced") from exc
     try:
-        return _build_locked(config, strict, jobs, progress, clean, timer, report, state)
+        state.recover()
+        fingerprint = input_fingerprint(config)
+        last = state.load_summary()
+        # The manifest is only checked for presence: parsing it takes seconds at 500,000 files.
+        if not clean and last is not None and last.get("inputs") == fingerprint and state.has_output():
+            return _unchanged_build(last, report, strict, config)
+
+        # Every object of the model lives until the end of the build, so the cyclic
+        # garbage collector would only rescan them. At 100,000 papers that cost a
+        # quarter of the loading time (44 s against 31 s, bench/synth.py content).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return _build(_Run(config, strict, jobs, progress, timer, report, state, fingerprint, clean))
+        finally:
+            if collecting:
+                gc.enable()
     finally:
         state.unlock()
-
-
-def _build_locked(
-    config: SiteConfig,
-    strict: bool,
-    jobs: int,
-    progress: ProgressCallback | None,
-    clean: bool,
-    timer: _Timer,
-    report: Report,
-    state: OutputState,
-) -> BuildResult:
-    state.recover()
-    fingerprint = input_fingerprint(config)
-    last = state.load_summary()
-    # The manifest is only checked for presence: parsing it takes seconds at 500,000 files.
-    if not clean and last is not None and last.get("inputs") == fingerprint and state.has_output():
-        return _unchanged_build(last, report, strict, config)
-
-    # Every object of the model lives until the end of the build, so the cyclic
-    # garbage collector would only rescan them. At 100,000 papers that cost a
-    # quarter of the loading time (44 s against 31 s, bench/synth.py content).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build(_Run(config, strict, jobs, progress, timer, report, state, fingerprint, clean))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @dataclass

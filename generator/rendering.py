@@ -224,8 +224,8 @@ class Renderer:
     def render_chunks(self, plan: PagePlan) -> list[bytes]:
         """Render one planned file as consecutive pieces of its bytes.
 
-        A list of every paper of a large site is tens of megabytes; as
-        pieces, it is never held as one string and one bytes object at once.
+        A list of every paper of a large site is tens of megabytes. As pieces,
+        it is never held as one string and one bytes object at once.
         """
         kind = plan.kind
         if kind.startswith("bib_"):

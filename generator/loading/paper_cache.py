@@ -184,14 +184,14 @@ class PaperCache:
 
         A paper whose signature does not match is left out, as if missing.
         """
-        wanted = list(keys)
-        self._used.update(wanted)
+        requested = list(keys)
+        self._used.update(requested)
         found: dict[str, bytes] = {}
         if self._db is None:
             return found
         try:
-            for start in range(0, len(wanted), _BATCH):
-                batch = wanted[start : start + _BATCH]
+            for start in range(0, len(requested), _BATCH):
+                batch = requested[start : start + _BATCH]
                 marks = ",".join("?" * len(batch))
                 query = f"SELECT key, data FROM papers WHERE key IN ({marks}) AND typeof(data) = 'blob'"
                 for key, data in self._db.execute(query, batch):
