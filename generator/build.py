@@ -295,9 +295,7 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
     manifest = Manifest()
     staged: list[str] = []
     try:
-        publisher.prepare([plan.output_path for plan in todo])
-        with timer.phase("stage"):
-            publisher.wait_prepared()
+        publisher.prepare()
         with timer.phase("render"):
             rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, run.progress)
         with timer.phase("index"):

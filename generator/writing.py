@@ -23,8 +23,8 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -52,11 +52,24 @@ class UnsafePath(ValueError):
     """An output path that would leave the output folder or is not portable."""
 
 
+# Paths made only of plain segments, which is what bibfolio's slugs give:
+# checked with one match instead of segment by segment.
+_PLAIN_SEGMENT = r"[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
+_PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*")
+_RESERVED_SEGMENT = re.compile(r"(?:^|/)(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:[./]|$)", re.IGNORECASE)
+
+
 def check_output_path(relative: str) -> None:
     """Raise ``UnsafePath`` unless ``relative`` is a portable path inside the output folder."""
+    if _PLAIN_PATH.fullmatch(relative) and not _RESERVED_SEGMENT.search(relative):
+        return
+    check_path_segments(relative)
+
+
+def check_path_segments(relative: str) -> None:
+    """Check ``relative`` segment by segment, as ``check_output_path`` does for paths that are not plain."""
     if not relative or "\\" in relative or "\0" in relative or relative.startswith("/"):
         raise UnsafePath(f"invalid output path {relative!r}")
-    # Plain string splitting: this runs for every file of every build.
     for part in relative.split("/"):
         if part in ("", ".", "..") or part.split(".")[0].lower() in _WINDOWS_RESERVED or part.endswith((" ", ".")):
             raise UnsafePath(f"invalid output path {relative!r}: segment {part!r} is not allowed")
@@ -292,51 +305,19 @@ class Publisher:
         total = max(1, len(self.new_paths))
         self.swap = manifest is None or changed / total > SWAP_THRESHOLD
         self.stage_dir = state.swap_dir if self.swap else state.updates_dir
+        # Folders of the staged output known to exist, per process: each render
+        # worker creates the folders of its own files, overlapping with the other's work.
         self._folders: set[str] = set()
-        self._preparing: threading.Thread | None = None
-        self._prepare_error: BaseException | None = None
-        # Set by the folder thread when it ends. An Event, because a Thread.join()
-        # interrupted by Ctrl-C can make later joins return while the thread still runs.
-        self._prepared = threading.Event()
-        self._stop_preparing = False
         self.written = 0
         self.unchanged = 0
         self.bytes_written = 0
 
-    def prepare(self, paths_to_write: Iterable[str]) -> None:
-        """Create the staging folder, and start creating the folders of the files to stage.
-
-        The folders are made in a thread, so other work can go on; call
-        ``wait_prepared`` before staging files or forking.
-        """
+    def prepare(self) -> None:
+        """Create an empty staging folder."""
         self.state.state_dir.mkdir(parents=True, exist_ok=True)
         if self.stage_dir.exists():
             shutil.rmtree(self.stage_dir)
         self.stage_dir.mkdir()
-        paths = self.new_paths if self.swap else paths_to_write
-        folders = sorted({os.path.dirname(path) for path in paths} - {""})
-        self._preparing = threading.Thread(target=self._make_folders, args=(folders,), name="bibfolio-folders")
-        self._preparing.start()
-
-    def _make_folders(self, folders: list[str]) -> None:
-        try:
-            for folder in folders:
-                if self._stop_preparing:
-                    return
-                os.makedirs(self.stage_dir / folder, exist_ok=True)
-                self._folders.add(folder)
-        except BaseException as exc:  # re-raised by wait_prepared in the main thread
-            self._prepare_error = exc
-        finally:
-            self._prepared.set()
-
-    def wait_prepared(self) -> None:
-        """Wait for the folders started by ``prepare``; raise what creating them raised."""
-        if self._preparing is not None:
-            self._preparing.join()
-            self._preparing = None
-        if self._prepare_error is not None:
-            raise self._prepare_error
 
     def _ensure_folder(self, relative: str) -> None:
         folder = os.path.dirname(relative)
@@ -345,7 +326,7 @@ class Publisher:
             self._folders.add(folder)
 
     def write(self, relative: str, data: bytes | list[bytes]) -> None:
-        """Stage one file, given whole or in consecutive pieces, creating its folder if ``prepare`` did not."""
+        """Stage one file, given whole or in consecutive pieces, creating its folder if needed."""
         check_output_path(relative)
         self._ensure_folder(relative)
         pieces = [data] if isinstance(data, bytes) else data
@@ -403,9 +384,6 @@ class Publisher:
         Once an in-place update's journal is committed, the staged files
         belong to it: they are kept, and the next build completes the update.
         """
-        if self._preparing is not None:
-            self._stop_preparing = True
-            self._prepared.wait()
         if not self.swap and self.state.journal_path.exists():
             return
         shutil.rmtree(self.stage_dir, ignore_errors=True)

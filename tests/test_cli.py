@@ -156,7 +156,7 @@ def test_profile_prints_phase_table(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "--profile", "-j", "1"])
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.stderr.splitlines() if line.startswith("  ")]
-    assert [row[0] for row in rows] == ["load", "model", "index", "plan", "stage", "render", "write"]
+    assert [row[0] for row in rows] == ["load", "model", "index", "plan", "render", "write"]
     for row in rows:
         assert row[2] == "s"
         assert row[3] == "peak"

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator import rendering
+from generator import rendering, writing
 from generator.bibtex_export import BibExporter
 from generator.config import SiteConfig
 from generator.diagnostics import BuildFailed, ContentError, Location, Report
@@ -93,6 +93,30 @@ def test_slugify_output_is_safe(text: str) -> None:
     assert slug == "" or SLUG.match(slug)
     assert len(slug) <= 80
     assert slugify(text) == slug
+
+
+PATH_PARTS = st.lists(
+    st.sampled_from(["papers", "a", "x.bib", "con", "Con.x", "lpt1", "com", ".", "..", "", "a.", "a ", "-", "_x", "é", "a\\b", "\0"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@FAST
+@given(PATH_PARTS)
+def test_quick_output_path_check_agrees_with_the_segment_check(parts: list[str]) -> None:
+    path = "/".join(parts)
+    try:
+        writing.check_path_segments(path)
+        safe = True
+    except writing.UnsafePath:
+        safe = False
+
+    try:
+        writing.check_output_path(path)
+        assert safe, f"{path!r} passed the quick check but not the segment check"
+    except writing.UnsafePath:
+        assert not safe, f"{path!r} was refused although every segment is allowed"
 
 
 ITEMS = st.dictionaries(
