@@ -10,14 +10,15 @@ a mapping.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from . import __version__
-from .model import Author, Paper, Site, Venue
+from .model import Author, Paper, Site, Text, Venue
 from .rendering import PagePlan
 
-# Pages that show every paper of the site.
-_SITE_WIDE = {"home", "paper_list", "author_list", "venue_list", "bib_site"}
+# Pages that list the whole site. The lists of authors and of venues show
+# names and paper counts only, so editing a paper leaves them as they are.
+_LISTS = {"home", "paper_list", "author_list", "venue_list", "bib_site"}
 # Pages that show no content at all.
 _STATIC = {"not_found", "search"}
 
@@ -27,16 +28,29 @@ def _digest(*parts: str) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _text_parts(text: Text | None) -> tuple[str, ...]:
+    return (text.source, text.plain, text.html) if text is not None else ("\x01",)
+
+
 def paper_digest(paper: Paper) -> str:
     """Return a digest of every paper attribute that any page or export shows."""
-    people = "\x1f".join(f"{a.key}\x1e{a.slug}\x1e{a.display}" for a in paper.people)
-    venue = f"{paper.venue_series.key}\x1e{paper.venue_series.slug}\x1e{paper.venue_series.name}" if paper.venue_series else ""
-    fields = "\x1f".join(f"{name}\x1e{value}" for name, value in paper.fields.items())
-    links = "\x1f".join(f"{link.kind}\x1e{link.url}" for link in paper.links)
-    return _digest(
-        paper.key, paper.slug, paper.entry_type, paper.kind, repr(paper.title), repr(paper.venue),
-        repr(paper.abstract), str(paper.year), str(paper.month), str(paper.et_al), people, venue, fields, links,
-    )
+    # One flat list joined once: this runs for every paper of every build.
+    series = paper.venue_series
+    parts = [
+        paper.key, paper.slug, paper.entry_type, paper.kind,
+        *_text_parts(paper.title), *_text_parts(paper.venue), *_text_parts(paper.abstract),
+        str(paper.year), str(paper.month), "1" if paper.et_al else "0",
+        *((series.key, series.slug, series.name) if series else ("\x01",)),
+    ]
+    for person in paper.people:
+        parts += (person.key, person.slug, person.display)
+    parts.append("\x02")
+    for name, value in paper.fields.items():
+        parts += (name, value)
+    parts.append("\x02")
+    for link in paper.links:
+        parts += (link.kind, link.url)
+    return _digest(*parts)
 
 
 def _author_digest(author: Author) -> str:
@@ -62,41 +76,54 @@ class Fingerprinter:
         self.settings = _digest(__version__, settings)
         self.template_digests = template_digests
         self.template_of = template_of
-        self.papers = {paper.key: paper for paper in site.papers}
         self.authors = {author.key: author for author in site.authors}
         self.venues = {venue.key: venue for venue in site.venues}
         self._paper_digests = {paper.key: paper_digest(paper) for paper in site.papers}
-        self._site_digest = ""
+        self._list_digests: dict[str, str] = {}
         self._subject_digests: dict[tuple[str, str], str] = {}
+        # The part of a fingerprint that only depends on the page kind, hashed once per kind.
+        self._prefixes: dict[str, Any] = {}
 
     def _papers(self, papers: Iterable[Paper]) -> str:
         return _digest(*(self._paper_digests[paper.key] for paper in papers))
 
-    def site_digest(self) -> str:
-        """Return a digest of all papers, authors and venues, for pages that list everything."""
-        if not self._site_digest:
-            authors = _digest(*(f"{_author_digest(a)}:{len(a.papers)}" for a in self.site.authors))
-            venues = _digest(*(f"{_venue_digest(v)}:{len(v.papers)}" for v in self.site.venues))
-            owners = _digest(*(a.key for a in self.site.owners))
-            self._site_digest = _digest(self._papers(self.site.papers), authors, venues, owners)
-        return self._site_digest
+    def _list_digest(self, kind: str) -> str:
+        """Return a digest of what a page listing the whole site shows."""
+        digest = self._list_digests.get(kind)
+        if digest is None:
+            site = self.site
+            if kind == "author_list":
+                digest = _digest(*(f"{_author_digest(a)}:{len(a.papers)}" for a in site.authors))
+            elif kind == "venue_list":
+                digest = _digest(*(f"{_venue_digest(v)}:{len(v.papers)}" for v in site.venues))
+            else:
+                owners = _digest(*(a.key for a in site.owners))
+                digest = _digest(self._papers(site.papers), self._list_digest("author_list"), self._list_digest("venue_list"), owners)
+            self._list_digests[kind] = digest
+        return digest
 
     def fingerprint(self, plan: PagePlan) -> str:
         """Return the fingerprint of one planned file."""
         kind = plan.kind
-        template = self.template_digests.get(self.template_of.get(kind, ""), "")
-        base = (self.settings, kind, plan.output_path, template)
+        prefix = self._prefixes.get(kind)
+        if prefix is None:
+            template = self.template_digests.get(self.template_of.get(kind, ""), "")
+            prefix = hashlib.blake2b(f"{self.settings}\0{kind}\0{template}\0".encode("utf-8"), digest_size=16)
+            self._prefixes[kind] = prefix
         if kind in _STATIC:
-            return _digest(*base)
-        if kind in _SITE_WIDE:
-            return _digest(*base, self.site_digest())
-        # A page and its .bib export show the same data, so it is digested once for both.
-        subject = (kind.removeprefix("bib_"), plan.subject)
-        data = self._subject_digests.get(subject)
-        if data is None:
-            data = self._subject_digest(*subject)
-            self._subject_digests[subject] = data
-        return _digest(*base, data)
+            data = ""
+        elif kind in _LISTS:
+            data = self._list_digest(kind)
+        else:
+            # A page and its .bib export show the same data, so it is digested once for both.
+            subject = (kind.removeprefix("bib_"), plan.subject)
+            data = self._subject_digests.get(subject, "")
+            if not data:
+                data = self._subject_digest(*subject)
+                self._subject_digests[subject] = data
+        hasher = prefix.copy()
+        hasher.update(f"{plan.output_path}\0{data}".encode("utf-8", "surrogatepass"))
+        return hasher.hexdigest()
 
     def _subject_digest(self, family: str, subject: str) -> str:
         if family == "paper":
