@@ -141,6 +141,7 @@ class Renderer:
         self.export = export
         self.words = load_words(config.language, config.templates_dir, DEFAULT_TEMPLATES)
         self.env = make_environment(config)
+        self._base = config.base_path
         self.papers = {paper.key: paper for paper in site.papers}
         self.authors = {author.key: author for author in site.authors}
         self.venues = {venue.key: venue for venue in site.venues}
@@ -201,11 +202,13 @@ class Renderer:
 
     def url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
         """Return the URL of a paper, author or venue page (or a venue's year page)."""
-        if isinstance(item, Paper):
-            return url_for(self.config, paper_path(item))
-        if isinstance(item, Author):
-            return url_for(self.config, author_path(item))
-        return url_for(self.config, venue_path(item, year))
+        # Called for every link of every page: the paths are spelled out here.
+        if type(item) is Author:
+            return f"{self._base}authors/{item.slug}/"
+        if type(item) is Paper:
+            return f"{self._base}papers/{item.slug}/"
+        assert isinstance(item, Venue)
+        return self._base + venue_path(item, year)
 
     def bib_url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
         """Return the URL of the .bib export for a page."""
@@ -299,6 +302,8 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        # Templates do not change during a build; checking their files costs three stats a page.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -18,6 +18,11 @@ class Words:
 
     def __init__(self, values: dict[str, str]) -> None:
         self._values = values
+        # Words stored as attributes are found without calling __getattr__,
+        # which templates would otherwise do dozens of times a page.
+        for key, value in values.items():
+            if key.isidentifier() and not key.startswith("_") and not hasattr(type(self), key):
+                self.__dict__[key] = value
 
     def __getattr__(self, key: str) -> str:
         if key.startswith("_"):
