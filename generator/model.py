@@ -7,7 +7,6 @@ by hand.
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from dataclasses import dataclass, field
 from .diagnostics import Location
@@ -56,21 +55,23 @@ class PersonName:
     cjk: bool = False
     source: str = ""
 
-    # Cached, because a large site reads each name's display form and key many times.
-    @functools.cached_property
-    def display(self) -> str:
-        """The name as shown on pages: ``First von Last, Jr.``; CJK names family first with no space."""
-        if self.literal:
-            return self.literal
-        if self.cjk:
-            return f"{self.last}{self.first}"
-        main = " ".join(p for p in (self.first, self.von, self.last) if p)
-        return f"{main}, {self.jr}" if self.jr else main
+    display: str = field(init=False, repr=False, compare=False)
+    """The name as shown on pages: ``First von Last, Jr.``; CJK names family first with no space."""
+    key: str = field(init=False, repr=False, compare=False)
+    """The grouping key: names with equal keys share one author page."""
 
-    @functools.cached_property
-    def key(self) -> str:
-        """The grouping key: names with equal keys share one author page."""
-        return name_key(self.display)
+    def __post_init__(self) -> None:
+        # Computed once here, so that they are stored with the name in the paper
+        # cache: a large site reads each name's display form and key many times.
+        if self.literal:
+            display = self.literal
+        elif self.cjk:
+            display = f"{self.last}{self.first}"
+        else:
+            main = " ".join(p for p in (self.first, self.von, self.last) if p)
+            display = f"{main}, {self.jr}" if self.jr else main
+        object.__setattr__(self, "display", display)
+        object.__setattr__(self, "key", name_key(display))
 
     @property
     def sort_key(self) -> tuple[str, str, str, str]:
