@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -230,3 +231,21 @@ def test_new_author_renders_the_author_list(tmp_path: Path, monkeypatch: pytest.
     assert "authors/index.html" in rendered
     assert "venues/index.html" in rendered
     assert "authors/nova-writer1/index.html" in rendered
+
+
+def test_manifest_path_outside_output_is_never_deleted(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    manifest_path = site / "._site.bibfolio/manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["../../outside.txt"] = ["0", "0"]
+    manifest_path.write_text(json.dumps(manifest))
+    _edit(site, "retitle", 1)
+
+    result = build_into(site, site / "_site", jobs=1)
+
+    assert not result.swapped
+    assert outside.read_text() == "keep me"
+    assert "../../outside.txt" not in json.loads(manifest_path.read_text())["files"]
