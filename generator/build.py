@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # Below this many pages, worker processes cost more than they save.
 _PARALLEL_PAGES = 400
+# Pages and exports that list every paper of the site.
+_WHOLE_SITE_KINDS = {"home", "paper_list", "bib_site"}
 # Below this many papers, computing the search index in its own process costs more than it saves.
 _PARALLEL_INDEX = 2000
 
@@ -513,10 +515,16 @@ def _render_all(
 ) -> tuple[list[RenderedFile], int]:
     """Render and stage ``plans``; return the files and the bytes that worker processes wrote."""
     global _WORKER
+    # A page that lists every paper costs about as much as one page per paper.
+    papers = len(renderer.site.papers)
+    weights = [papers if plan.kind in _WHOLE_SITE_KINDS else 1 for plan in plans]
+    if len(plans) < _PARALLEL_PAGES:
+        # A few heavy pages (after a one-paper edit) go to the workers one by one, heaviest first.
+        plans = [plan for _weight, _index, plan in sorted(zip(weights, range(len(plans)), plans), key=lambda item: (-item[0], item[1]))]
     _WORKER = (renderer, publisher, previous, plans)
     results: list[RenderedFile] = []
     try:
-        if jobs <= 1 or len(plans) < _PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        if jobs <= 1 or sum(weights) < _PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
             for bounds in _chunks(len(plans), 500):
                 chunk, _bytes_counted_in_publisher = _render_chunk(bounds)
                 results.extend(chunk)
@@ -525,7 +533,7 @@ def _render_all(
             return results, 0
         context = multiprocessing.get_context("fork")
         # Small chunks keep both workers busy to the end and the progress bar moving.
-        size = max(50, min(1000, len(plans) // (jobs * 8)))
+        size = max(50, min(1000, len(plans) // (jobs * 8))) if len(plans) >= _PARALLEL_PAGES else 1
         worker_bytes = 0
         with context.Pool(jobs) as pool:
             for chunk, written in pool.imap_unordered(_render_chunk, _chunks(len(plans), size)):
