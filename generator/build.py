@@ -291,15 +291,20 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
         previous = None if clean else state.load_manifest()
         # A build killed after publishing but before recording its summary must not look up to date.
         state.forget_summary()
-        fingerprints = {plan.output_path: fingerprinter.fingerprint(plan) for plan in plans}
-        todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
+        if previous is None:
+            # Every file is rendered, so the workers fingerprint them as they go.
+            fingerprints: dict[str, str] = {}
+            todo = plans
+        else:
+            fingerprints = {plan.output_path: fingerprinter.fingerprint(plan) for plan in plans}
+            todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
     publisher = Publisher(state, previous, [plan.output_path for plan in plans], len(todo))
     manifest = Manifest()
     staged: list[str] = []
     try:
         publisher.prepare()
         with timer.phase("render"):
-            rendered, worker_bytes = _render_all(renderer, publisher, previous, todo, jobs, run.progress)
+            rendered, worker_bytes = _render_all(renderer, _Fingerprints(fingerprinter, fingerprints), publisher, previous, todo, jobs, run.progress)
         with timer.phase("index"):
             extra = index.result()
             for path, source in static_files(config).items():
@@ -314,8 +319,8 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
         raise
     try:
         with timer.phase("write"):
-            for path, digest, wrote in rendered:
-                manifest.files[path] = ManifestEntry(fingerprints[path], digest)
+            for path, fingerprint, digest, wrote in rendered:
+                manifest.files[path] = ManifestEntry(fingerprint, digest)
                 if wrote:
                     staged.append(path)
             for plan in plans:
@@ -475,15 +480,28 @@ def _index_in_child(site: Site, config: SiteConfig, sender: Any) -> None:
 
 
 # Worker state, set before forking so workers share the model without pickling it.
-_WORKER: tuple[Renderer, Publisher, Manifest | None, list[PagePlan]] | None = None
+@dataclass
+class _Fingerprints:
+    """The fingerprints computed before rendering, and the means to compute the others."""
 
-RenderedFile = tuple[str, str, bool]
-"""Output path, digest of its bytes, and whether it was written (False: bytes equal the previous build's)."""
+    fingerprinter: Fingerprinter
+    known: dict[str, str]
+
+    def for_plan(self, plan: PagePlan) -> str:
+        """Return the fingerprint of a planned file."""
+        known = self.known.get(plan.output_path)
+        return known if known is not None else self.fingerprinter.fingerprint(plan)
+
+
+_WORKER: tuple[Renderer, _Fingerprints, Publisher, Manifest | None, list[PagePlan]] | None = None
+
+RenderedFile = tuple[str, str, str, bool]
+"""Output path, fingerprint, digest of its bytes, and whether it was written (False: bytes equal the previous build's)."""
 
 
 def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
     assert _WORKER is not None
-    renderer, publisher, previous, plans = _WORKER
+    renderer, fingerprints, publisher, previous, plans = _WORKER
     results: list[RenderedFile] = []
     before = publisher.bytes_written
     for plan in plans[bounds[0] : bounds[1]]:
@@ -493,10 +511,10 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
         old = previous.files.get(path) if previous is not None else None
         if old is not None and old.digest == digest:
             publisher.carry_over(path)
-            results.append((path, digest, False))
+            results.append((path, fingerprints.for_plan(plan), digest, False))
         else:
             publisher.write(path, data)
-            results.append((path, digest, True))
+            results.append((path, fingerprints.for_plan(plan), digest, True))
     return results, publisher.bytes_written - before
 
 
@@ -507,6 +525,7 @@ def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
 
 def _render_all(
     renderer: Renderer,
+    fingerprints: _Fingerprints,
     publisher: Publisher,
     previous: Manifest | None,
     plans: list[PagePlan],
@@ -521,7 +540,7 @@ def _render_all(
     if len(plans) < _PARALLEL_PAGES:
         # A few heavy pages (after a one-paper edit) go to the workers one by one, heaviest first.
         plans = [plan for _weight, _index, plan in sorted(zip(weights, range(len(plans)), plans), key=lambda item: (-item[0], item[1]))]
-    _WORKER = (renderer, publisher, previous, plans)
+    _WORKER = (renderer, fingerprints, publisher, previous, plans)
     results: list[RenderedFile] = []
     try:
         if jobs <= 1 or sum(weights) < _PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():

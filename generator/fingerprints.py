@@ -66,7 +66,7 @@ class Fingerprinter:
     """Computes the fingerprint of each planned file of one site."""
 
     def __init__(self, site: Site, settings: str, template_digests: Mapping[str, str], template_of: Mapping[str, str]) -> None:
-        """Prepare digests of every paper.
+        """Prepare to fingerprint the files of ``site``; paper digests are computed as needed.
 
         ``settings`` is a stable text form of the site configuration.
         ``template_digests`` maps each template name to a digest of it and
@@ -78,14 +78,22 @@ class Fingerprinter:
         self.template_of = template_of
         self.authors = {author.key: author for author in site.authors}
         self.venues = {venue.key: venue for venue in site.venues}
-        self._paper_digests = {paper.key: paper_digest(paper) for paper in site.papers}
+        self.papers = {paper.key: paper for paper in site.papers}
+        self._paper_digests: dict[str, str] = {}
         self._list_digests: dict[str, str] = {}
         self._subject_digests: dict[tuple[str, str], str] = {}
         # The part of a fingerprint that only depends on the page kind, hashed once per kind.
         self._prefixes: dict[str, Any] = {}
 
+    def _paper_digest(self, paper: Paper) -> str:
+        digest = self._paper_digests.get(paper.key)
+        if digest is None:
+            digest = paper_digest(paper)
+            self._paper_digests[paper.key] = digest
+        return digest
+
     def _papers(self, papers: Iterable[Paper]) -> str:
-        return _digest(*(self._paper_digests[paper.key] for paper in papers))
+        return _digest(*(self._paper_digest(paper) for paper in papers))
 
     def _list_digest(self, kind: str) -> str:
         """Return a digest of what a page listing the whole site shows."""
@@ -127,7 +135,7 @@ class Fingerprinter:
 
     def _subject_digest(self, family: str, subject: str) -> str:
         if family == "paper":
-            return self._paper_digests[subject]
+            return self._paper_digest(self.papers[subject])
         if family == "author":
             # Co-authors and their counts follow from the papers' author lists, which the paper digests cover.
             author = self.authors[subject]

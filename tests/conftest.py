@@ -13,6 +13,7 @@ import pytest
 from generator.build import BuildResult, build_site
 from generator.config import SiteConfig, load_config
 from generator.loading.paper_cache import signing_key
+from generator.rendering import PagePlan, Renderer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -82,3 +83,17 @@ def copy_demo(target: Path) -> Path:
 
 
 __all__ = ["REPO", "SHARED", "build_into", "copy_demo", "make_site", "page", "texts", "SiteConfig"]
+
+
+def record_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return a list that collects the path of every file rendered from now on."""
+    rendered: list[str] = []
+    render_chunks = Renderer.render_chunks
+
+    def recording(self: Renderer, plan: PagePlan) -> list[bytes]:
+        rendered.append(plan.output_path)
+        return render_chunks(self, plan)
+
+    monkeypatch.setattr(Renderer, "render_chunks", recording)
+    return rendered
+

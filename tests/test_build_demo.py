@@ -13,7 +13,7 @@ import pytest
 
 from generator.build import BuildResult
 
-from .conftest import REPO, build_into, page, texts
+from .conftest import REPO, build_into, copy_demo, page, record_rendered, texts
 
 MORAITIS_TITLES = {
     "Hebbian Deep Learning Without Feedback",
@@ -144,6 +144,23 @@ def test_forked_stages_match_serial_build(tmp_path: Path, demo_out: Path, monkey
     forked = build_into(REPO, tmp_path / "forked", jobs=2)
     assert forked.output_dir is not None
     assert _tree_bytes(forked.output_dir) == _tree_bytes(demo_out)
+
+
+def test_fingerprints_from_workers_match_the_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import build
+
+    # A cold build fingerprints files in the render workers; the next build does so before rendering.
+    site = copy_demo(tmp_path)
+    monkeypatch.setattr(build, "_PARALLEL_PAGES", 0)
+    build_into(site, site / "_site", jobs=2)
+    rendered = record_rendered(monkeypatch)
+    record = next((site / "content/papers").glob("*.yaml"))
+    record.write_bytes(record.read_bytes())
+    os.utime(record, None)
+    again = build_into(site, site / "_site", jobs=1)
+
+    assert again.site is not None
+    assert rendered == []
 
 
 def test_failed_index_process_keeps_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,9 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.rendering import PagePlan, Renderer
-
-from .conftest import REPO, build_into, copy_demo
+from .conftest import REPO, build_into, copy_demo, record_rendered
 
 EXTRA_PAPER = """
 @article{added{n}, title = {An Added Paper Number {n}}, author = {Timoleon Moraitis and Nova Writer{n}},
@@ -190,23 +188,10 @@ def test_second_build_of_same_output_is_refused(tmp_path: Path) -> None:
     assert after.written > 0
 
 
-def _record_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Return a list that collects the path of every file rendered from now on."""
-    rendered: list[str] = []
-    render_chunks = Renderer.render_chunks
-
-    def recording(self: Renderer, plan: PagePlan) -> list[bytes]:
-        rendered.append(plan.output_path)
-        return render_chunks(self, plan)
-
-    monkeypatch.setattr(Renderer, "render_chunks", recording)
-    return rendered
-
-
 def test_title_edit_renders_only_pages_showing_the_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
-    rendered = _record_rendered(monkeypatch)
+    rendered = record_rendered(monkeypatch)
     bib = site / "content/bib/guo.bib"
     bib.write_text(bib.read_text().replace("Efference Copies", "Efference Copies, Revisited"))
     build_into(site, site / "_site", jobs=1)
@@ -224,7 +209,7 @@ def test_title_edit_renders_only_pages_showing_the_paper(tmp_path: Path, monkeyp
 def test_new_author_renders_the_author_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
-    rendered = _record_rendered(monkeypatch)
+    rendered = record_rendered(monkeypatch)
     _edit(site, "add", 1)
     build_into(site, site / "_site", jobs=1)
 
