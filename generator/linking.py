@@ -85,8 +85,8 @@ def _group_authors(papers: list[Paper], profiles: list[Profile], parse_name: Nam
                 own_profile = profile_for.get(key)
                 author = Author(key=key, name=parse_name(own_profile.name) if own_profile else name, profile=own_profile)
                 authors[key] = author
-            # Identity, not ==: dataclass equality would compare whole paper lists.
-            if all(person is not author for person in people):
+            # Authors compare by identity (eq=False), so this never compares paper lists.
+            if author not in people:
                 people.append(author)
                 author.papers.append(paper)
         paper.people = people

@@ -76,7 +76,14 @@ def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
 
     merged: list[Paper] = []
     for root in sorted(groups):
-        members = sorted((papers[i] for i in groups[root]), key=merge_rank)
+        indexes = groups[root]
+        if len(indexes) == 1:
+            # Most papers have no duplicate, and ranking one record is costly.
+            single = papers[indexes[0]]
+            single.merged_from.sort()
+            merged.append(single)
+            continue
+        members = sorted((papers[i] for i in indexes), key=merge_rank)
         winner = members[0]
         for other in members[1:]:
             _report_duplicate(other, members, report)

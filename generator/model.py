@@ -59,10 +59,12 @@ class PersonName:
     """The name as shown on pages: ``First von Last, Jr.``; CJK names family first with no space."""
     key: str = field(init=False, repr=False, compare=False)
     """The grouping key: names with equal keys share one author page."""
+    sort_key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
+    """Family name first, ignoring von particles and case (``van Beethoven`` sorts under B)."""
 
     def __post_init__(self) -> None:
         # Computed once here, so that they are stored with the name in the paper
-        # cache: a large site reads each name's display form and key many times.
+        # cache: a large site reads each name's display form and keys many times.
         if self.literal:
             display = self.literal
         elif self.cjk:
@@ -72,13 +74,11 @@ class PersonName:
             display = f"{main}, {self.jr}" if self.jr else main
         object.__setattr__(self, "display", display)
         object.__setattr__(self, "key", name_key(display))
-
-    @property
-    def sort_key(self) -> tuple[str, str, str, str]:
-        """Family name first, ignoring von particles and case (``van Beethoven`` sorts under B)."""
         if self.literal:
-            return (fold(self.literal), "", "", "")
-        return (fold(self.last), fold(self.first), fold(self.von), fold(self.jr))
+            sort_key = (fold(self.literal), "", "", "")
+        else:
+            sort_key = (fold(self.last), fold(self.first), fold(self.von), fold(self.jr))
+        object.__setattr__(self, "sort_key", sort_key)
 
 
 def fold(text: str) -> str:

@@ -23,7 +23,7 @@ def slugify(text: str, max_length: int = 80) -> str:
 
     The result may be empty when the text has no letters or digits at all.
     """
-    ascii_text = unidecode(text).lower().replace("'", "")
+    ascii_text = (text if text.isascii() else unidecode(text)).lower().replace("'", "")
     slug = _NON_ALNUM.sub("-", ascii_text).strip("-")
     if len(slug) > max_length:
         cut = slug[: max_length + 1]
