@@ -32,9 +32,9 @@ def _default_templates() -> Path:
 
 DEFAULT_TEMPLATES = _default_templates()
 
-# Rendered list entries kept per process. The bound keeps each worker's memory
-# flat on a site of 100,000 papers, at the cost of rendering some entries twice.
-CACHED_ITEMS = 20_000
+# Rendered list entries kept per process: about 700 characters each, so at most
+# about 80 MB. Larger sites render some entries more than once.
+CACHED_ITEMS = 100_000
 
 
 class PagePlan(NamedTuple):
@@ -171,7 +171,9 @@ class Renderer:
                 self._entry_macro = self.env.get_template("_macros.html").module.paper_entry  # type: ignore[attr-defined]
             item = Markup(self._entry_macro(paper))
             if len(self._items) >= CACHED_ITEMS:
-                self._items.clear()
+                # Forget the older half: dictionaries keep insertion order.
+                for key in list(itertools.islice(self._items, len(self._items) // 2)):
+                    del self._items[key]
             self._items[paper.key] = item
         return item
 

@@ -188,3 +188,13 @@ def test_pages_rendered_in_small_pieces_match(tmp_path: Path, demo_out: Path, mo
     pieces = build_into(REPO, tmp_path / "pieces", jobs=1)
     assert pieces.output_dir is not None
     assert _tree_bytes(pieces.output_dir) == _tree_bytes(demo_out)
+
+
+def test_small_item_cache_gives_same_site(tmp_path: Path, demo_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import rendering
+
+    # Three cached list entries for eleven papers: entries are forgotten and rendered again.
+    monkeypatch.setattr(rendering, "CACHED_ITEMS", 3)
+    small = build_into(REPO, tmp_path / "small", jobs=1)
+    assert small.output_dir is not None
+    assert _tree_bytes(small.output_dir) == _tree_bytes(demo_out)

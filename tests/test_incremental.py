@@ -234,3 +234,4 @@ def test_manifest_path_outside_output_is_never_deleted(tmp_path: Path) -> None:
     assert not result.swapped
     assert outside.read_text() == "keep me"
     assert "../../outside.txt" not in json.loads(manifest_path.read_text())["files"]
+
