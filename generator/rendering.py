@@ -305,7 +305,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        # Templates do not change during a build; checking their files costs three stats a page.
+        # Templates do not change during a build, and checking their files costs three stats a page.
         auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -146,7 +146,7 @@ def test_forked_stages_match_serial_build(tmp_path: Path, demo_out: Path, monkey
     assert _tree_bytes(forked.output_dir) == _tree_bytes(demo_out)
 
 
-def test_fingerprints_from_workers_match_the_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worker_fingerprints_match_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from generator import build
 
     # A cold build fingerprints files in the render workers; the next build does so before rendering.

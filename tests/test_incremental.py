@@ -188,7 +188,7 @@ def test_second_build_of_same_output_is_refused(tmp_path: Path) -> None:
     assert after.written > 0
 
 
-def test_title_edit_renders_only_pages_showing_the_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_title_edit_renders_only_its_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
     rendered = record_rendered(monkeypatch)
@@ -218,7 +218,7 @@ def test_new_author_renders_the_author_list(tmp_path: Path, monkeypatch: pytest.
     assert "authors/nova-writer1/index.html" in rendered
 
 
-def test_manifest_path_outside_output_is_never_deleted(tmp_path: Path) -> None:
+def test_manifest_path_outside_output_kept(tmp_path: Path) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
     outside = tmp_path / "outside.txt"

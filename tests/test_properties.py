@@ -104,7 +104,7 @@ PATH_PARTS = st.lists(
 
 @FAST
 @given(PATH_PARTS)
-def test_quick_output_path_check_agrees_with_the_segment_check(parts: list[str]) -> None:
+def test_quick_path_check_matches_segment_check(parts: list[str]) -> None:
     path = "/".join(parts)
     try:
         writing.check_path_segments(path)
