@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from latex2mathml.converter import convert as convert_to_mathml
 from markupsafe import escape
 from pylatexenc import latexwalker, macrospec  # type: ignore[import-untyped]
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec  # type: ignore[import-untyped]
@@ -469,6 +468,9 @@ def render_math(tex: str, source: str, display: bool) -> str:
     written, shown escaped in `<code class="math">` when latex2mathml fails or
     emits anything but the allowed MathML elements.
     """
+    # Imported here, because most builds read every paper from the cache and decode no formula.
+    from latex2mathml.converter import convert as convert_to_mathml
+
     try:
         mathml = convert_to_mathml(_BARE_PERCENT.sub(r"\1\\%", tex), display="block" if display else "inline")
     except Exception:  # noqa: BLE001
