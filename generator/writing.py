@@ -115,7 +115,7 @@ class Manifest:
     def from_json(cls, data: bytes) -> "Manifest":
         """Parse a manifest; raise ``ValueError`` if it is not one this version wrote."""
         raw = json.loads(data)
-        if not isinstance(raw, dict) or raw.get("version") != MANIFEST_VERSION:
+        if not isinstance(raw, dict) or raw.get("version") != MANIFEST_VERSION or not isinstance(raw.get("files"), dict):
             raise ValueError("manifest version differs")
         # Paths are checked where they are used: a path that is no longer
         # planned is deleted, and ``publish`` checks it first.
@@ -269,17 +269,24 @@ class OutputState:
         journal = json.loads(self.journal_path.read_bytes())
         for relative in [*journal["write"], *journal["delete"]]:
             check_output_path(relative)
+        root = os.path.realpath(self.output_dir)
         for relative in journal["write"]:
             staged = self.updates_dir / relative
             target = self.output_dir / relative
             if staged.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if _outside_output(root, target):
+                    continue
                 os.replace(staged, target)
+        deleted = []
         for relative in journal["delete"]:
             target = self.output_dir / relative
+            if _outside_output(root, target):
+                continue
             if target.is_file() or target.is_symlink():
                 target.unlink()
-        _remove_empty_folders(self.output_dir, journal["delete"])
+            deleted.append(relative)
+        _remove_empty_folders(self.output_dir, deleted)
         if "manifest" in journal:
             # A journal of an earlier bibfolio release contains the manifest itself.
             self.manifest_path.write_bytes(str(journal["manifest"]).encode("utf-8"))
@@ -435,6 +442,15 @@ def _fsync_path(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _outside_output(root: str, target: Path) -> bool:
+    """Tell whether ``target``'s folder is outside the real folder ``root`` (through a symbolic link), with a warning."""
+    folder = os.path.realpath(target.parent)
+    if folder == root or folder.startswith(root + os.sep):
+        return False
+    logger.warning("%s is reached through a symbolic link that leads out of the output folder; it is left alone", target)
+    return True
 
 
 def _remove_empty_folders(root: Path, deleted: list[str]) -> None:

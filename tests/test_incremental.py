@@ -235,3 +235,35 @@ def test_manifest_path_outside_output_kept(tmp_path: Path) -> None:
     assert outside.read_text() == "keep me"
     assert "../../outside.txt" not in json.loads(manifest_path.read_text())["files"]
 
+
+
+def test_manifest_path_through_link_kept(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "v.txt").write_text("keep me")
+    (site / "_site/lnk").symlink_to(victim)
+    manifest_path = site / "._site.bibfolio/manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["lnk/v.txt"] = ["0", "0"]
+    manifest_path.write_text(json.dumps(manifest))
+    _edit(site, "retitle", 1)
+
+    result = build_into(site, site / "_site", jobs=1)
+
+    assert not result.swapped
+    assert (victim / "v.txt").read_text() == "keep me"
+
+
+def test_manifest_of_wrong_shape_means_full_build(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    manifest_path = site / "._site.bibfolio/manifest.json"
+    manifest_path.write_text(json.dumps({"version": 1, "files": [1, 2]}))
+    _edit(site, "retitle", 1)
+
+    result = build_into(site, site / "_site", jobs=1)
+
+    assert result.swapped
+    assert result.written == result.files
