@@ -267,8 +267,8 @@ def _build(run: _Run) -> BuildResult:
 
     # The search index is computed in a forked process while files are planned
     # and rendered. It is forked now, while the process is smallest, and before
-    # the folder thread starts, because a child forked while a thread runs may
-    # inherit locks that the thread holds.
+    # the render pool starts its threads, because a child forked while a thread
+    # runs may inherit locks that the thread holds.
     with timer.phase("index"):
         index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
     try:
@@ -479,7 +479,6 @@ def _index_in_child(site: Site, config: SiteConfig, sender: Any) -> None:
     sender.close()
 
 
-# Worker state, set before forking so workers share the model without pickling it.
 @dataclass
 class _Fingerprints:
     """The fingerprints computed before rendering, and the means to compute the others."""
@@ -493,6 +492,7 @@ class _Fingerprints:
         return known if known is not None else self.fingerprinter.fingerprint(plan)
 
 
+# Worker state, set before forking so workers share the model without pickling it.
 _WORKER: tuple[Renderer, _Fingerprints, Publisher, Manifest | None, list[PagePlan]] | None = None
 
 RenderedFile = tuple[str, str, str, bool]

@@ -66,7 +66,7 @@ class Fingerprinter:
     """Computes the fingerprint of each planned file of one site."""
 
     def __init__(self, site: Site, settings: str, template_digests: Mapping[str, str], template_of: Mapping[str, str]) -> None:
-        """Prepare to fingerprint the files of ``site``; paper digests are computed as needed.
+        """Prepare to fingerprint the files of ``site``. Paper digests are computed as needed.
 
         ``settings`` is a stable text form of the site configuration.
         ``template_digests`` maps each template name to a digest of it and

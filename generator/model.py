@@ -67,17 +67,16 @@ class PersonName:
         # cache: a large site reads each name's display form and keys many times.
         if self.literal:
             display = self.literal
-        elif self.cjk:
-            display = f"{self.last}{self.first}"
-        else:
-            main = " ".join(p for p in (self.first, self.von, self.last) if p)
-            display = f"{main}, {self.jr}" if self.jr else main
-        object.__setattr__(self, "display", display)
-        object.__setattr__(self, "key", name_key(display))
-        if self.literal:
             sort_key = (fold(self.literal), "", "", "")
         else:
+            if self.cjk:
+                display = f"{self.last}{self.first}"
+            else:
+                main = " ".join(p for p in (self.first, self.von, self.last) if p)
+                display = f"{main}, {self.jr}" if self.jr else main
             sort_key = (fold(self.last), fold(self.first), fold(self.von), fold(self.jr))
+        object.__setattr__(self, "display", display)
+        object.__setattr__(self, "key", name_key(display))
         object.__setattr__(self, "sort_key", sort_key)
 
 

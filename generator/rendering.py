@@ -205,11 +205,11 @@ class Renderer:
 
     def url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
         """Return the URL of a paper, author or venue page (or a venue's year page)."""
-        # Called for every link of every page: the paths are spelled out here.
+        # Called for every link of every page, so it skips url_for, which parses the base URL each time.
         if type(item) is Author:
-            return f"{self._base}authors/{item.slug}/"
+            return self._base + author_path(item)
         if type(item) is Paper:
-            return f"{self._base}papers/{item.slug}/"
+            return self._base + paper_path(item)
         assert isinstance(item, Venue)
         return self._base + venue_path(item, year)
 

@@ -375,7 +375,7 @@ class Publisher:
                 check_output_path(relative)
             except UnsafePath:
                 # bibfolio never records such a path, so someone else edited the manifest.
-                logger.warning("the previous manifest lists the invalid path %r; it is not deleted", relative)
+                logger.warning("invalid path %r in the previous manifest was not deleted; run with --clean if the state folder was edited", relative)
                 continue
             removed.append(relative)
         # The journal names the new manifest rather than containing it, which
@@ -445,11 +445,11 @@ def _fsync_path(path: Path) -> None:
 
 
 def _outside_output(root: str, target: Path) -> bool:
-    """Tell whether ``target``'s folder is outside the real folder ``root`` (through a symbolic link), with a warning."""
+    """Return whether ``target``'s folder resolves outside the real folder ``root``, and log a warning if so."""
     folder = os.path.realpath(target.parent)
     if folder == root or folder.startswith(root + os.sep):
         return False
-    logger.warning("%s is reached through a symbolic link that leads out of the output folder; it is left alone", target)
+    logger.warning("%s was not changed, because a symbolic link leads it out of the output folder", target)
     return True
 
 

@@ -149,7 +149,7 @@ def test_forked_stages_match_serial_build(tmp_path: Path, demo_out: Path, monkey
 def test_worker_fingerprints_match_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from generator import build
 
-    # A cold build fingerprints files in the render workers; the next build does so before rendering.
+    # A cold build fingerprints files in the render workers, and the next build fingerprints them before rendering.
     site = copy_demo(tmp_path)
     monkeypatch.setattr(build, "_PARALLEL_PAGES", 0)
     build_into(site, site / "_site", jobs=2)

@@ -206,7 +206,7 @@ def test_title_edit_renders_only_its_pages(tmp_path: Path, monkeypatch: pytest.M
     assert "authors/adrien-journe/index.html" not in rendered
 
 
-def test_new_author_renders_the_author_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_author_renders_author_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
     rendered = record_rendered(monkeypatch)
@@ -218,15 +218,21 @@ def test_new_author_renders_the_author_list(tmp_path: Path, monkeypatch: pytest.
     assert "authors/nova-writer1/index.html" in rendered
 
 
+def _list_in_manifest(site: Path, relative: str) -> Path:
+    """Add ``relative`` to the manifest of the site's last build, as someone editing the state folder would; return the manifest."""
+    manifest_path = site / "._site.bibfolio/manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][relative] = ["0", "0"]
+    manifest_path.write_text(json.dumps(manifest))
+    return manifest_path
+
+
 def test_manifest_path_outside_output_kept(tmp_path: Path) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")
-    manifest_path = site / "._site.bibfolio/manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["../../outside.txt"] = ["0", "0"]
-    manifest_path.write_text(json.dumps(manifest))
+    manifest_path = _list_in_manifest(site, "../../outside.txt")
     _edit(site, "retitle", 1)
 
     result = build_into(site, site / "_site", jobs=1)
@@ -236,7 +242,6 @@ def test_manifest_path_outside_output_kept(tmp_path: Path) -> None:
     assert "../../outside.txt" not in json.loads(manifest_path.read_text())["files"]
 
 
-
 def test_manifest_path_through_link_kept(tmp_path: Path) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
@@ -244,10 +249,7 @@ def test_manifest_path_through_link_kept(tmp_path: Path) -> None:
     victim.mkdir()
     (victim / "v.txt").write_text("keep me")
     (site / "_site/lnk").symlink_to(victim)
-    manifest_path = site / "._site.bibfolio/manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["lnk/v.txt"] = ["0", "0"]
-    manifest_path.write_text(json.dumps(manifest))
+    _list_in_manifest(site, "lnk/v.txt")
     _edit(site, "retitle", 1)
 
     result = build_into(site, site / "_site", jobs=1)
@@ -255,8 +257,7 @@ def test_manifest_path_through_link_kept(tmp_path: Path) -> None:
     assert not result.swapped
     assert (victim / "v.txt").read_text() == "keep me"
 
-
-def test_manifest_of_wrong_shape_means_full_build(tmp_path: Path) -> None:
+def test_malformed_manifest_means_full_build(tmp_path: Path) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
     manifest_path = site / "._site.bibfolio/manifest.json"
