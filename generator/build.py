@@ -8,6 +8,7 @@ computed beside these last steps.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -23,16 +24,20 @@ import jinja2
 
 from .bibtex_export import BibExporter
 from .config import SiteConfig
-from .changes import input_fingerprint
+from .changes import Inputs, scan_inputs
 from .diagnostics import BuildFailed, Diagnostic, Location, Report, Severity
 from .linking import link_site
 from .loading.bibtex import SegmentCache
 from .loading.content import load_content
-from .loading.paper_cache import PaperCache
+from .loading.paper_cache import PaperCache, code_digest
 from .loading.names import MalformedNameError, parse_name
-from .merging import merge_papers, order_for_merging
+from .merging import MergeNotes, merge_papers, order_for_merging
 from .model import PersonName, Site
 from .fingerprints import Fingerprinter
+from .incremental import SnapshotWriter, update_model
+from .patching import Subject
+from .snapshot import EditBatch, History, ModelFiles, Snapshot
+from .venues import VenueAliases
 from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
 from .search_index import build_search_index
 from .writing import ForeignOutput, Manifest, ManifestEntry, OutputBusy, OutputState, Publisher, content_digest
@@ -63,6 +68,8 @@ class BuildResult:
     bytes_written: int = 0
     swapped: bool = False
     """True when the whole output was staged and swapped, False when changed files were updated in place."""
+    model_kept: bool = False
+    """True when the previous build's model was updated in place, False when every content file was loaded."""
     phases: dict[str, float] = field(default_factory=dict)
     peak_memory: dict[str, int] = field(default_factory=dict)
     """Largest resident size of the build process so far, in bytes, at the end of each phase."""
@@ -121,14 +128,27 @@ def make_site(
     papers_cache: PaperCache | None = None,
 ) -> Site:
     """Load and link the content into a complete site model; problems go into ``report``."""
-    timer = timer or _Timer()
+    return _make_model(config, report, timer or _Timer(), jobs, cache, store_cache, papers_cache)[0]
+
+
+def _make_model(
+    config: SiteConfig,
+    report: Report,
+    timer: _Timer,
+    jobs: int = 1,
+    cache: SegmentCache | None = None,
+    store_cache: Callable[[SegmentCache], None] | None = None,
+    papers_cache: PaperCache | None = None,
+) -> tuple[Site, MergeNotes, VenueAliases]:
+    """Load and link the content; also return what merging found and the venue aliases, for a snapshot."""
     _check_language(config, report)
     with timer.phase("load"):
         content = load_content(config, report, jobs=jobs, cache=cache, store_cache=store_cache, papers_cache=papers_cache)
     with timer.phase("model"):
-        papers = merge_papers(order_for_merging(content.papers), report)
+        notes = MergeNotes()
+        papers = merge_papers(order_for_merging(content.papers), report, notes)
         site = link_site(papers, content.profiles, config.owners, content.aliases, report, _parse_name_leniently)
-    return site
+    return site, notes, content.aliases
 
 
 def _check_language(config: SiteConfig, report: Report) -> None:
@@ -212,10 +232,10 @@ def build_site(
         raise BuildFailed(report, "the output folder was not replaced") from exc
     try:
         state.recover()
-        fingerprint = input_fingerprint(config)
+        inputs = scan_inputs(config)
         last = state.load_summary()
         # The manifest is only checked for presence: parsing it takes seconds at 500,000 files.
-        if not clean and last is not None and last.get("inputs") == fingerprint and state.has_output():
+        if not clean and last is not None and last.get("inputs") == inputs.fingerprint and state.has_output():
             return _unchanged_build(last, report, strict, config)
 
         # Every object of the model lives until the end of the build, so the cyclic
@@ -224,7 +244,7 @@ def build_site(
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return _build(_Run(config, strict, jobs, progress, timer, report, state, fingerprint, clean))
+            return _build(_Run(config, strict, jobs, progress, timer, report, state, inputs, clean))
         finally:
             if collecting:
                 gc.enable()
@@ -243,25 +263,35 @@ class _Run:
     timer: _Timer
     report: Report
     state: OutputState
-    fingerprint: str
-    """Digest of every input, recorded so that the next build can tell nothing changed."""
+    inputs: Inputs
+    """Signatures of every input; their digest is recorded so that the next build can tell nothing changed."""
     clean: bool
+
+
+def _model_settings(inputs: Inputs) -> str:
+    """Return a digest of everything a linked model depends on besides the content files."""
+    return hashlib.blake2b(f"{inputs.settings}\0{code_digest()}".encode(), digest_size=16).hexdigest()
 
 
 def _build(run: _Run) -> BuildResult:
     config, report, state, timer, jobs = run.config, run.report, run.state, run.timer, run.jobs
-    cache = SegmentCache({} if run.clean else state.load_segments())
-    papers_cache = PaperCache(state.papers_cache_path(run.clean), repr(config.limits))
-    # Both caches are keyed by input text, so storing them before the build succeeds is safe.
-    try:
-        site = make_site(
-            config, report, timer, jobs=jobs, cache=cache,
-            store_cache=lambda c: state.save_segments(c.to_json()), papers_cache=papers_cache,
-        )
-        papers_cache.save()
-    finally:
-        papers_cache.close()
-    del cache
+    previous = None if run.clean else state.load_manifest()
+    settings = _model_settings(run.inputs)
+    files = ModelFiles(state.state_dir)
+    kept = None
+    update = None
+    if previous is not None:
+        with timer.phase("load"):
+            kept = files.read(previous.digest, settings)
+        if kept is not None:
+            with timer.phase("model"):
+                update = update_model(config, run.inputs, *kept, report)
+    if kept is None or update is None:
+        snapshot = _load_everything(run)
+        model = _ModelUpdate(snapshot, None, None, [], files, settings)
+    else:
+        model = _ModelUpdate(kept[0], kept[1], update[0], update[1], files, settings)
+    site = model.snapshot.site
     plans = plan_files(site, config, report)
     _fail_on_problems(report, run.strict)
 
@@ -272,15 +302,51 @@ def _build(run: _Run) -> BuildResult:
     with timer.phase("index"):
         index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
     try:
-        return _plan_and_render(run, site, plans, index)
+        return _plan_and_render(run, model, plans, index, previous)
     except BaseException:
         index.cancel()
         raise
 
 
-def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_SearchIndexJob") -> BuildResult:
+def _load_everything(run: _Run) -> Snapshot:
+    """Load, merge and link every content file; return the model with what a snapshot of it needs."""
+    config, report, state, timer = run.config, run.report, run.state, run.timer
+    cache = SegmentCache({} if run.clean else state.load_segments())
+    papers_cache = PaperCache(state.papers_cache_path(run.clean), repr(config.limits))
+    # Both caches are keyed by input text, so storing them before the build succeeds is safe.
+    try:
+        site, notes, aliases = _make_model(
+            config, report, timer, jobs=run.jobs, cache=cache,
+            store_cache=lambda c: state.save_segments(c.to_json()), papers_cache=papers_cache,
+        )
+        papers_cache.save()
+    finally:
+        papers_cache.close()
+    return Snapshot(
+        sources=dict(run.inputs.content), diagnostics=list(report.items), merge=notes, slug_bases={}, aliases=aliases, site=site,
+    )
+
+
+@dataclass
+class _ModelUpdate:
+    """The model of this build, and how it came about."""
+
+    snapshot: Snapshot
+    history: History | None
+    """The edits applied to the kept model before this build; None after loading everything."""
+    dirty: set[Subject] | None
+    """The subjects that edits applied in place changed; None after loading everything."""
+    batch: EditBatch
+    """The edits this build applied in place."""
+    files: ModelFiles
+    settings: str
+
+
+def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], index: "_SearchIndexJob", previous: Manifest | None) -> BuildResult:
     """Plan, render and publish the files of a linked site; the caller stops ``index`` on failure."""
-    config, report, state, timer, jobs, clean = run.config, run.report, run.state, run.timer, run.jobs, run.clean
+    config, report, state, timer, jobs = run.config, run.report, run.state, run.timer, run.jobs
+    snapshot, dirty = model.snapshot, model.dirty
+    site = snapshot.site
     with timer.phase("plan"):
         try:
             renderer = Renderer(site, config, BibExporter(config))
@@ -288,23 +354,30 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
         except jinja2.TemplateError as exc:
             raise _template_failure(exc, config, report) from exc
         fingerprinter = Fingerprinter(site, repr(config), template_digests, TEMPLATE_FOR)
-        previous = None if clean else state.load_manifest()
         # A build killed after publishing but before recording its summary must not look up to date.
         state.forget_summary()
+        fingerprints: dict[str, str] = {}
         if previous is None:
             # Every file is rendered, so the workers fingerprint them as they go.
-            fingerprints: dict[str, str] = {}
             todo = plans
         else:
-            fingerprints = {plan.output_path: fingerprinter.fingerprint(plan) for plan in plans}
+            if dirty is not None:
+                fingerprinter.seed(snapshot.paper_digests, snapshot.list_digests)
+                fingerprints = _kept_fingerprints(plans, previous, dirty)
+            for plan in plans:
+                if plan.output_path not in fingerprints:
+                    fingerprints[plan.output_path] = fingerprinter.fingerprint(plan)
             todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
     publisher = Publisher(state, previous, [plan.output_path for plan in plans], len(todo))
+    writer = SnapshotWriter(model.files, snapshot, model.history, model.batch, fingerprinter, model.settings)
     manifest = Manifest()
     staged: list[str] = []
     try:
         publisher.prepare()
         with timer.phase("render"):
-            rendered, worker_bytes = _render_all(renderer, _Fingerprints(fingerprinter, fingerprints), publisher, previous, todo, jobs, run.progress)
+            rendered, worker_bytes = _render_all(
+                renderer, _Fingerprints(fingerprinter, fingerprints), publisher, previous, todo, jobs, run.progress, writer.start,
+            )
         with timer.phase("index"):
             extra = index.result()
             for path, source in static_files(config).items():
@@ -313,9 +386,11 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
             extra_todo = {path for path in extra if not _unchanged(previous, path, extra_digests[path])}
     except (jinja2.TemplateError, RenderError) as exc:
         publisher.abort()
+        writer.discard()
         raise _template_failure(exc, config, report) from exc
     except BaseException:
         publisher.abort()
+        writer.discard()
         raise
     try:
         with timer.phase("write"):
@@ -337,9 +412,11 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
                 else:
                     publisher.carry_over(path)
             publisher.publish(manifest, staged)
-            state.save_summary(_summary(run.fingerprint, site, report, len(manifest.files)))
+            writer.commit(manifest.digest)
+            state.save_summary(_summary(run.inputs.fingerprint, site, report, len(manifest.files)))
     except BaseException:
         publisher.abort()
+        writer.discard()
         raise
     written = len(staged)
     return BuildResult(
@@ -356,6 +433,7 @@ def _plan_and_render(run: _Run, site: Site, plans: list[PagePlan], index: "_Sear
         peak_memory=timer.peak_memory,
         output_dir=config.output_dir,
         swapped=publisher.swap,
+        model_kept=model.history is not None,
     )
 
 
@@ -397,6 +475,25 @@ def _unchanged_build(last: dict[str, Any], report: Report, strict: bool, config:
         unchanged=counts["files"],
         output_dir=config.output_dir,
     )
+
+
+def _kept_fingerprints(plans: list[PagePlan], previous: Manifest, dirty: set[Subject]) -> dict[str, str]:
+    """Return the previous fingerprints of the files that an edit applied in place leaves as they were."""
+    lists_changed = bool(dirty)
+    kept: dict[str, str] = {}
+    files = previous.files
+    for plan in plans:
+        entry = files.get(plan.output_path)
+        if entry is None:
+            continue
+        kind = plan.kind
+        if kind in _WHOLE_SITE_KINDS:
+            if lists_changed:
+                continue
+        elif (kind.removeprefix("bib_"), plan.subject) in dirty:
+            continue
+        kept[plan.output_path] = entry.fingerprint
+    return kept
 
 
 def _unchanged(previous: Manifest | None, path: str, fingerprint: str) -> bool:
@@ -531,8 +628,13 @@ def _render_all(
     plans: list[PagePlan],
     jobs: int,
     progress: ProgressCallback | None = None,
+    started: Callable[[], None] | None = None,
 ) -> tuple[list[RenderedFile], int]:
-    """Render and stage ``plans``; return the files and the bytes that worker processes wrote."""
+    """Render and stage ``plans``; return the files and the bytes that worker processes wrote.
+
+    ``started`` is called once the worker processes exist (at once when
+    rendering here): a thread started before them would be forked with them.
+    """
     global _WORKER
     # A page that lists every paper costs about as much as one page per paper.
     papers = len(renderer.site.papers)
@@ -544,6 +646,8 @@ def _render_all(
     results: list[RenderedFile] = []
     try:
         if jobs <= 1 or sum(weights) < _PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+            if started:
+                started()
             for bounds in _chunks(len(plans), 500):
                 chunk, _bytes_counted_in_publisher = _render_chunk(bounds)
                 results.extend(chunk)
@@ -555,6 +659,8 @@ def _render_all(
         size = max(50, min(1000, len(plans) // (jobs * 8))) if len(plans) >= _PARALLEL_PAGES else 1
         worker_bytes = 0
         with context.Pool(jobs) as pool:
+            if started:
+                started()
             for chunk, written in pool.imap_unordered(_render_chunk, _chunks(len(plans), size)):
                 results.extend(chunk)
                 worker_bytes += written

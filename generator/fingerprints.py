@@ -19,6 +19,8 @@ from .rendering import PagePlan
 # Pages that list the whole site. The lists of authors and of venues show
 # names and paper counts only, so editing a paper leaves them as they are.
 _LISTS = {"home", "paper_list", "author_list", "venue_list", "bib_site"}
+# Lists whose digests a later build may take over: an edit applied in place changes no name or count.
+_KEPT_LISTS = ("author_list", "venue_list")
 # Pages that show no content at all.
 _STATIC = {"not_found", "search"}
 
@@ -84,6 +86,26 @@ class Fingerprinter:
         self._subject_digests: dict[tuple[str, str], str] = {}
         # The part of a fingerprint that only depends on the page kind, hashed once per kind.
         self._prefixes: dict[str, Any] = {}
+
+    def seed(self, paper_digests: Mapping[str, str], list_digests: Mapping[str, str]) -> None:
+        """Take digests that an earlier build computed for papers and lists that have not changed since."""
+        self._paper_digests.update(paper_digests)
+        self._list_digests.update((kind, list_digests[kind]) for kind in _KEPT_LISTS if kind in list_digests)
+
+    def copy(self) -> "Fingerprinter":
+        """Return a fingerprinter of the same site that starts with the digests known so far."""
+        twin = Fingerprinter.__new__(Fingerprinter)
+        twin.__dict__.update(self.__dict__)
+        twin._paper_digests = dict(self._paper_digests)
+        twin._list_digests = dict(self._list_digests)
+        twin._subject_digests = dict(self._subject_digests)
+        twin._prefixes = dict(self._prefixes)
+        return twin
+
+    def digests(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Return the digest of every paper, and of the author and venue lists, for a later build to seed."""
+        papers = {paper.key: self._paper_digest(paper) for paper in self.site.papers}
+        return papers, {kind: self._list_digest(kind) for kind in _KEPT_LISTS}
 
     def _paper_digest(self, paper: Paper) -> str:
         digest = self._paper_digests.get(paper.key)

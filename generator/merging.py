@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 from .diagnostics import Location, Report
 from .model import Link, Paper, fold
@@ -44,13 +45,26 @@ def normalise_doi(doi: str) -> str:
     return doi
 
 
-def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
+@dataclass
+class MergeNotes:
+    """What merging found out, kept so that a later edit of one record can be merged in place."""
+
+    key_counts: dict[str, int] = field(default_factory=dict)
+    """Number of records under each identity key."""
+    yaml_records: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Citation key and identity keys of the record read from each YAML file, by path."""
+    losers: dict[str, list[Paper]] = field(default_factory=dict)
+    """By the key of a merged paper, the other records merged into it, best first, as read."""
+
+
+def merge_papers(papers: list[Paper], report: Report, notes: MergeNotes | None = None) -> list[Paper]:
     """Merge duplicates and return one paper per distinct work, ordered by each group's first input.
 
     The winner of a group is chosen by content (`merge_rank`), so renaming or
     reordering .bib files does not change which record's fields are shown.
     Only records with identical content fall back to their location. Every merged BibTeX duplicate is
     reported at its own location, naming the record it was merged with.
+    ``notes``, when given, receives what a later edit needs to be merged in place.
     """
     parent = list(range(len(papers)))
 
@@ -62,7 +76,13 @@ def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
 
     first_with: dict[str, int] = {}
     for index, paper in enumerate(papers):
-        for key in identity_keys(paper):
+        keys = identity_keys(paper)
+        if notes is not None:
+            for key in set(keys):
+                notes.key_counts[key] = notes.key_counts.get(key, 0) + 1
+            if _is_yaml(paper):
+                notes.yaml_records[paper.location.path] = (paper.key, tuple(keys))
+        for key in keys:
             if key not in first_with:
                 first_with[key] = index
                 continue
@@ -85,9 +105,11 @@ def merge_papers(papers: list[Paper], report: Report) -> list[Paper]:
             continue
         members = sorted((papers[i] for i in indexes), key=merge_rank)
         winner = members[0]
+        if notes is not None:
+            notes.losers[winner.key] = members[1:]
         for other in members[1:]:
             _report_duplicate(other, members, report)
-            _complete(winner, other)
+            complete(winner, other)
         winner.merged_from.sort()
         merged.append(winner)
     return merged
@@ -107,7 +129,7 @@ def merge_rank(paper: Paper) -> tuple[int, int, int, str, tuple[tuple[str, str],
     return (hand_written, preprint, -filled, fold(paper.key), tuple(sorted(paper.fields.items())), paper.location)
 
 
-def _complete(winner: Paper, other: Paper) -> None:
+def complete(winner: Paper, other: Paper) -> None:
     """Fill what the winner lacks from a lower-ranked record of the same paper."""
     for name, value in other.fields.items():
         if value.strip() and not winner.fields.get(name, "").strip():

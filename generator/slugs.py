@@ -38,6 +38,11 @@ def short_hash(identity: str, length: int = 6) -> str:
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:length]
 
 
+def base_slug(identity: str, text: str, fallback: str) -> str:
+    """Return the slug that ``text`` asks for, before clashes are settled."""
+    return slugify(text) or f"{fallback}-{short_hash(identity)}"
+
+
 def assign_slugs(items: dict[str, tuple[str, str]], fallback: str) -> dict[str, str]:
     """Give each item a distinct slug.
 
@@ -48,7 +53,7 @@ def assign_slugs(items: dict[str, tuple[str, str]], fallback: str) -> dict[str, 
     """
     claims: dict[str, list[str]] = {}
     for identity, (text, _plain) in items.items():
-        base = slugify(text) or f"{fallback}-{short_hash(identity)}"
+        base = base_slug(identity, text, fallback)
         claims.setdefault(base, []).append(identity)
 
     slugs: dict[str, str] = {}

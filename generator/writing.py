@@ -98,18 +98,27 @@ class Manifest:
     """Fingerprints and digests of every file of one published output."""
 
     files: dict[str, ManifestEntry] = field(default_factory=dict)
+    digest: str = field(default="", compare=False)
+    """Digest of the manifest's JSON form, once written or read."""
 
     def write(self, path: Path) -> None:
         """Write the manifest to ``path`` as JSON with sorted paths, piece by piece to bound memory."""
         quote = json.encoder.encode_basestring_ascii
         paths = sorted(self.files)
+        hasher = hashlib.blake2b(digest_size=16)
         with open(path, "wb") as file:
-            file.write(b'{"version":%d,"files":{' % MANIFEST_VERSION)
+
+            def put(data: bytes) -> None:
+                file.write(data)
+                hasher.update(data)
+
+            put(b'{"version":%d,"files":{' % MANIFEST_VERSION)
             for start in range(0, len(paths), _MANIFEST_PIECE):
                 entries = ((name, self.files[name]) for name in paths[start : start + _MANIFEST_PIECE])
                 piece = ",".join(f"{quote(name)}:[{quote(e.fingerprint)},{quote(e.digest)}]" for name, e in entries)
-                file.write((b"," if start else b"") + piece.encode("ascii"))
-            file.write(b"}}")
+                put((b"," if start else b"") + piece.encode("ascii"))
+            put(b"}}")
+        self.digest = hasher.hexdigest()
 
     @classmethod
     def from_json(cls, data: bytes) -> "Manifest":
@@ -119,7 +128,8 @@ class Manifest:
             raise ValueError("manifest version differs")
         # Paths are checked where they are used: a path that is no longer
         # planned is deleted, and ``publish`` checks it first.
-        return cls({str(path): ManifestEntry(str(entry[0]), str(entry[1])) for path, entry in raw["files"].items()})
+        files = {str(path): ManifestEntry(str(entry[0]), str(entry[1])) for path, entry in raw["files"].items()}
+        return cls(files, hashlib.blake2b(data, digest_size=16).hexdigest())
 
 
 class OutputState:

@@ -116,6 +116,16 @@ def _make_record(relative: str, text: str, limits: Limits) -> LoadedPaper:
     return paper, report.items
 
 
+def load_paper_file(config: SiteConfig, relative: str) -> LoadedPaper:
+    """Read one YAML paper file; the paper is None when the file cannot be shown."""
+    report = Report()
+    text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
+    if text is None:
+        return None, report.items
+    paper, diagnostics = _make_record(relative, text, config.limits)
+    return paper, [*report.items, *diagnostics]
+
+
 def _load_paper_records(config: SiteConfig, paths: tuple[str, ...], jobs: int, report: Report, cache: PaperCache) -> list[Paper]:
     """Read the YAML paper records in file order, reusing the papers of files whose text did not change."""
     texts: list[tuple[str, str]] = []

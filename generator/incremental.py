@@ -1,0 +1,153 @@
+"""Incremental builds: update the previous build's model in place when only paper records changed.
+
+``update_model`` reads the edited YAML paper files and applies them to the
+snapshot of the last published build. ``SnapshotWriter`` keeps the model
+of the running build for the next one: it writes it in a thread while
+pages are rendered and binds it to the manifest once the output is published.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import threading
+from pathlib import Path
+
+from .changes import Inputs
+from .config import SiteConfig
+from .diagnostics import Report, Severity
+from .fingerprints import Fingerprinter
+from .loading.content import load_paper_file
+from .model import Paper
+from .patching import Subject, patch_site
+from .slugs import base_slug
+from .snapshot import EditBatch, History, ModelFiles, Snapshot
+
+logger = logging.getLogger(__name__)
+
+# With more edited files than this, loading and linking everything costs about as much.
+_MAX_EDITS = 100
+# Once the history holds this many edited records, the next build writes a new base.
+_MAX_HISTORY = 200
+
+
+def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history: History, report: Report) -> tuple[set[Subject], EditBatch] | None:
+    """Apply the history, then the content files changed since, to ``snapshot``; add their problems to ``report``.
+
+    Returns the subjects whose pages changed (none when no content file
+    did) and the edits applied, or None when the changes cannot be applied
+    in place: files added or removed, files other than YAML paper records
+    changed, an edited record with errors, or an edit that other papers
+    depend on.
+    """
+    for applied in history.batches:
+        # Each batch was applied before, to the same model, so it applies again.
+        if patch_site(snapshot, {path: pickle.loads(record) for path, record in applied}) is None:
+            return None
+    if inputs.content.keys() != snapshot.sources.keys():
+        return None
+    changed = sorted(path for path, signature in inputs.content.items() if snapshot.sources[path] != signature)
+    if len(changed) > _MAX_EDITS or any(path not in snapshot.merge.yaml_records for path in changed):
+        return None
+    edits: dict[str, Paper] = {}
+    batch: EditBatch = []
+    found = []
+    for path in changed:
+        paper, diagnostics = load_paper_file(config, path)
+        if paper is None or any(d.severity is Severity.ERROR for d in diagnostics):
+            return None
+        edits[path] = paper
+        # Kept as read: applying the edit changes the record.
+        batch.append((path, pickle.dumps(paper, protocol=pickle.HIGHEST_PROTOCOL)))
+        found.extend(diagnostics)
+    dirty = patch_site(snapshot, edits)
+    if dirty is None:
+        return None
+    snapshot.diagnostics = [d for d in snapshot.diagnostics if d.location.path not in edits] + found
+    snapshot.sources = dict(inputs.content)
+    report.items.extend(snapshot.diagnostics)
+    return dirty, batch
+
+
+def slug_bases(papers: list[Paper]) -> dict[str, int]:
+    """Count the papers that ask for each slug, as linking assigns them."""
+    bases: dict[str, int] = {}
+    for paper in papers:
+        base = base_slug(paper.key, paper.title.plain, "paper")
+        bases[base] = bases.get(base, 0) + 1
+    return bases
+
+
+class SnapshotWriter:
+    """Keeps the model of the running build for the next one, beside the output.
+
+    After a build that loaded everything, or once the history is long, the
+    whole model is written as a new base, in a thread that should run while
+    pages are rendered (``start``). Otherwise only the history grows by this
+    build's edits. ``commit`` binds the result to the manifest just
+    published; until then the files of the previous build stay in place.
+    """
+
+    def __init__(self, files: ModelFiles, snapshot: Snapshot, history: History | None, batch: EditBatch, fingerprinter: Fingerprinter, settings: str) -> None:
+        """``history`` is None after loading everything; ``batch`` holds the edits this build applied in place."""
+        self.files = files
+        self.snapshot = snapshot
+        self.settings = settings
+        self.fingerprinter = fingerprinter
+        if history is not None and history.edits + len(batch) <= _MAX_HISTORY:
+            self.history: History | None = History(history.base, {}, [], [*history.batches, batch] if batch else history.batches)
+        else:
+            self.history = None
+        self._thread: threading.Thread | None = None
+        self._started = False
+        self._base = ""
+        self._problem: BaseException | None = None
+
+    def start(self) -> None:
+        """Start writing a new base if there is one to write; the model must not change from now on."""
+        if self.history is not None:
+            return
+        self._started = True
+        # A copy, because the main thread may still fingerprint files with the original.
+        fingerprinter = self.fingerprinter.copy()
+        self._thread = threading.Thread(target=self._write, args=(fingerprinter,), name="bibfolio-model", daemon=True)
+        self._thread.start()
+
+    def _write(self, fingerprinter: Fingerprinter) -> None:
+        try:
+            snapshot = self.snapshot
+            snapshot.paper_digests, snapshot.list_digests = fingerprinter.digests()
+            if not snapshot.slug_bases:
+                snapshot.slug_bases = slug_bases(snapshot.site.papers)
+            self._base = self.files.write_base_draft(snapshot)
+        except BaseException as exc:  # reported by commit, in the main thread
+            self._problem = exc
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def commit(self, manifest: str) -> None:
+        """Bind the model to the published ``manifest`` and put it in place."""
+        if self.history is None and not self._started:
+            # Rendering ended before it called start: write the base now.
+            self._write(self.fingerprinter)
+        self._wait()
+        history = self.history or History(self._base, {}, [])
+        history.sources = self.snapshot.sources
+        history.diagnostics = self.snapshot.diagnostics
+        try:
+            if self._problem is not None:
+                raise self._problem
+            if self.files.commit(history, manifest, self.settings, new_base=self.history is None):
+                return
+        except Exception as exc:
+            # The next build loads everything again.
+            logger.warning("the model was not kept for the next build: %s", exc)
+        self.files.discard_draft()
+
+    def discard(self) -> None:
+        """Wait for the thread and remove what it wrote; the build failed."""
+        self._wait()
+        self.files.discard_draft()

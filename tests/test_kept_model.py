@@ -1,0 +1,221 @@
+"""Builds that update the previous build's model in place give the same site as a cold build."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator import incremental
+from generator.diagnostics import BuildFailed
+
+from .conftest import build_into, copy_demo, record_rendered
+
+HEBBIAN = "content/papers/hebbian-deep-learning-without-feedback.yaml"
+RECORDS = [
+    HEBBIAN,
+    "content/papers/learning-ordinal-information-temporal-sequences.yaml",
+    "content/papers/sample-as-you-infer.yaml",
+    "content/papers/spikezip-tf.yaml",
+    "content/papers/spikingssms.yaml",
+]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+_clock = [0]
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with a modification time later than any before, whatever the clock's resolution."""
+    path.write_text(text, encoding="utf-8")
+    _clock[0] += 1
+    stamp = path.stat().st_mtime_ns + _clock[0] * 1_000_000_000
+    os.utime(path, ns=(stamp, stamp))
+
+
+def _set_line(site: Path, record: str, field: str, value: str) -> None:
+    path = site / record
+    text = path.read_text(encoding="utf-8")
+    line = f"{field}: {value}"
+    pattern = re.compile(rf"^{field}: .*$", re.M)
+    _rewrite(path, pattern.sub(lambda _match: line, text, count=1) if pattern.search(text) else f"{line}\n{text}")
+
+
+def _edit(site: Path, action: str, record: str, n: int) -> None:
+    """Edit one YAML paper record, and nothing else."""
+    if action == "retitle":
+        _set_line(site, record, "title", f'"A Retitled Paper Number {n}"')
+    elif action == "year":
+        _set_line(site, record, "year", str(2000 + n))
+    elif action == "abstract":
+        path = site / record
+        _rewrite(path, path.read_text(encoding="utf-8").replace("abstract: |-\n", f"abstract: |-\n  Edited {n}.\n", 1))
+    elif action == "venue":
+        _set_line(site, record, "venue", ["NeurIPS", "ICML", "A Workshop on Things", "ICLR"][n % 4])
+    elif action == "author":
+        path = site / record
+        _rewrite(path, path.read_text(encoding="utf-8").replace("authors:\n", f"authors:\n  - Nova Writer{n}\n", 1))
+    elif action == "clash":
+        # The title of another paper: the two slugs clash.
+        _set_line(site, record, "title", '"Hebbian Deep Learning Without Feedback"')
+    elif action == "merge":
+        # The citation key of an entry of the .bib file: the two merge.
+        _set_line(site, record, "key", "wei2022devfly")
+
+
+def _cold(site: Path, target: Path) -> Path:
+    shutil.copytree(site, target, ignore=shutil.ignore_patterns("_site", "._site*", ".bibfolio-trash-*"))
+    build_into(target, target / "_site", jobs=1)
+    return target / "_site"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["retitle", "year", "abstract", "venue", "author", "clash", "merge"]),
+            st.sampled_from(RECORDS),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_edits_applied_in_place_equal_cold_build(edits: list[tuple[str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        site = copy_demo(root)
+        build_into(site, site / "_site", jobs=1)
+        for n, (action, record) in enumerate(edits):
+            _edit(site, action, record, n)
+            build_into(site, site / "_site", jobs=1)
+            assert _tree(site / "_site") == _tree(_cold(site, root / f"cold{n}")), f"after {edits[: n + 1]}"
+
+
+def test_title_edit_keeps_model_and_renders_only_its_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    rendered = record_rendered(monkeypatch)
+    _edit(site, "retitle", HEBBIAN, 1)
+    result = build_into(site, site / "_site", jobs=1)
+
+    assert result.model_kept
+    assert "papers/a-retitled-paper-number-1/index.html" in rendered
+    assert "papers/index.html" in rendered
+    assert "authors/adrien-journe/index.html" in rendered
+    assert "authors/index.html" not in rendered
+    assert "papers/spikezip-tf-conversion-is-all-you-need-for-transformer-based-snn/index.html" not in rendered
+    assert not (site / "_site/papers/hebbian-deep-learning-without-feedback").exists()
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_later_edits_replay_earlier_ones(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    for n, (action, record) in enumerate([("retitle", HEBBIAN), ("year", RECORDS[3]), ("abstract", HEBBIAN)]):
+        _edit(site, action, record, n)
+        assert build_into(site, site / "_site", jobs=1).model_kept
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_long_history_writes_new_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(incremental, "_MAX_HISTORY", 1)
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    base = site / "._site.bibfolio/model.pickle"
+    first = base.read_bytes()
+    _edit(site, "retitle", HEBBIAN, 1)
+    assert build_into(site, site / "_site", jobs=1).model_kept
+    assert base.read_bytes() == first
+    _edit(site, "year", HEBBIAN, 2)
+    assert build_into(site, site / "_site", jobs=1).model_kept
+    assert base.read_bytes() != first
+    _edit(site, "abstract", HEBBIAN, 3)
+    assert build_into(site, site / "_site", jobs=1).model_kept
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+@pytest.mark.parametrize("action", ["author", "clash", "merge"])
+def test_edits_that_change_other_papers_load_everything(tmp_path: Path, action: str) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    _edit(site, action, RECORDS[3], 1)
+    result = build_into(site, site / "_site", jobs=1)
+    assert not result.model_kept
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_bib_edit_loads_everything(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    bib = site / "content/bib/guo.bib"
+    _rewrite(bib, bib.read_text(encoding="utf-8").replace("Efference Copies", "Efference Copies, Revisited"))
+    assert not build_into(site, site / "_site", jobs=1).model_kept
+
+
+def test_damaged_model_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    base = site / "._site.bibfolio/model.pickle"
+    data = bytearray(base.read_bytes())
+    data[-10] ^= 1
+    base.write_bytes(bytes(data))
+    _edit(site, "retitle", HEBBIAN, 1)
+    with caplog.at_level(logging.WARNING):
+        result = build_into(site, site / "_site", jobs=1)
+    assert not result.model_kept
+    assert "signature does not match" in caplog.text
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_model_of_other_output_is_ignored(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    manifest = site / "._site.bibfolio/manifest.json"
+    # Valid, but not the manifest the model was kept with: as after a build that published and then died.
+    manifest.write_bytes(manifest.read_bytes().replace(b'"files":{', b'"files": {', 1))
+    _edit(site, "retitle", HEBBIAN, 1)
+    result = build_into(site, site / "_site", jobs=1)
+    assert not result.model_kept
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_failed_edit_keeps_output_and_model(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    build_into(site, site / "_site", jobs=1)
+    before = _tree(site / "_site")
+    record = site / HEBBIAN
+    good = record.read_text(encoding="utf-8")
+    _rewrite(record, good.replace("year: 2023", "year: [2023"))
+    with pytest.raises(BuildFailed) as failure:
+        build_into(site, site / "_site", jobs=1)
+    assert any(d.location.path == HEBBIAN for d in failure.value.report.errors)
+    assert _tree(site / "_site") == before
+    _rewrite(record, good.replace("Without Feedback", "Without Any Feedback"))
+    assert build_into(site, site / "_site", jobs=1).model_kept
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_edit_of_record_with_merged_entry_keeps_model(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    # A record without venue or abstract that overrides an entry of the .bib file.
+    record = site / "content/papers/devfly.yaml"
+    _rewrite(record, 'key: wei2022devfly\ntitle: "DevFly"\nauthors:\n  - Tianqi Wei\n  - Qinghai Guo\nyear: 2022\n')
+    build_into(site, site / "_site", jobs=1)
+    _rewrite(record, record.read_text(encoding="utf-8").replace('"DevFly"', '"DevFly, Revisited"'))
+    result = build_into(site, site / "_site", jobs=1)
+    assert result.model_kept
+    page = (site / "_site/papers/devfly-revisited/index.html").read_text(encoding="utf-8")
+    # Venue and abstract still come from the .bib entry.
+    assert "Advances in Neural Information Processing Systems" in page
+    assert "Neural circuits undergo developmental processes" in page
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
