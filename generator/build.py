@@ -34,9 +34,9 @@ from .loading.names import MalformedNameError, parse_name
 from .merging import MergeNotes, merge_papers, order_for_merging
 from .model import PersonName, Site
 from .fingerprints import Fingerprinter
-from .incremental import SnapshotWriter, update_model
+from .incremental import SnapshotWriter, update_model, worth_reading
 from .patching import Subject
-from .snapshot import EditBatch, History, ModelFiles, Snapshot
+from .snapshot import EditBatch, History, ModelFiles, Snapshot, release
 from .venues import VenueAliases
 from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
 from .search_index import build_search_index
@@ -278,19 +278,9 @@ def _build(run: _Run) -> BuildResult:
     previous = None if run.clean else state.load_manifest()
     settings = _model_settings(run.inputs)
     files = ModelFiles(state.state_dir)
-    kept = None
-    update = None
-    if previous is not None:
-        with timer.phase("load"):
-            kept = files.read(previous.digest, settings)
-        if kept is not None:
-            with timer.phase("model"):
-                update = update_model(config, run.inputs, *kept, report)
-    if kept is None or update is None:
-        snapshot = _load_everything(run)
-        model = _ModelUpdate(snapshot, None, None, [], files, settings)
-    else:
-        model = _ModelUpdate(kept[0], kept[1], update[0], update[1], files, settings)
+    model = None if previous is None else _update_kept_model(run, files, previous, settings)
+    if model is None:
+        model = _ModelUpdate(_load_everything(run), None, None, [], files, settings)
     site = model.snapshot.site
     plans = plan_files(site, config, report)
     _fail_on_problems(report, run.strict)
@@ -306,6 +296,21 @@ def _build(run: _Run) -> BuildResult:
     except BaseException:
         index.cancel()
         raise
+
+
+def _update_kept_model(run: _Run, files: ModelFiles, previous: Manifest, settings: str) -> "_ModelUpdate | None":
+    """Apply this build's edits to the model that the previous build kept, if it kept one and they allow it."""
+    with run.timer.phase("load"):
+        history = files.read_history(previous.digest, settings)
+        snapshot = files.read_base(history) if history is not None and worth_reading(run.inputs, history) else None
+    if history is None or snapshot is None:
+        return None
+    with run.timer.phase("model"):
+        update = update_model(run.config, run.inputs, snapshot, history, run.report)
+        if update is None:
+            release(snapshot.site)
+            return None
+    return _ModelUpdate(snapshot, history, update[0], update[1], files, settings)
 
 
 def _load_everything(run: _Run) -> Snapshot:
@@ -350,10 +355,12 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
     with timer.phase("plan"):
         try:
             renderer = Renderer(site, config, BibExporter(config))
-            template_digests = renderer.template_digests()
+            # Templates are part of the settings that a kept model was built with.
+            if dirty is None or not snapshot.template_digests:
+                snapshot.template_digests = renderer.template_digests()
         except jinja2.TemplateError as exc:
             raise _template_failure(exc, config, report) from exc
-        fingerprinter = Fingerprinter(site, repr(config), template_digests, TEMPLATE_FOR)
+        fingerprinter = Fingerprinter(site, repr(config), snapshot.template_digests, TEMPLATE_FOR)
         # A build killed after publishing but before recording its summary must not look up to date.
         state.forget_summary()
         fingerprints: dict[str, str] = {}
@@ -363,12 +370,8 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
         else:
             if dirty is not None:
                 fingerprinter.seed(snapshot.paper_digests, snapshot.list_digests)
-                fingerprints = _kept_fingerprints(plans, previous, dirty)
-            for plan in plans:
-                if plan.output_path not in fingerprints:
-                    fingerprints[plan.output_path] = fingerprinter.fingerprint(plan)
-            todo = [plan for plan in plans if not _unchanged(previous, plan.output_path, fingerprints[plan.output_path])]
-    publisher = Publisher(state, previous, [plan.output_path for plan in plans], len(todo))
+            todo = _files_to_render(plans, previous, fingerprinter, fingerprints, dirty)
+    publisher = Publisher(state, previous, len(plans), len(todo))
     writer = SnapshotWriter(model.files, snapshot, model.history, model.batch, fingerprinter, model.settings)
     manifest = Manifest()
     staged: list[str] = []
@@ -477,23 +480,29 @@ def _unchanged_build(last: dict[str, Any], report: Report, strict: bool, config:
     )
 
 
-def _kept_fingerprints(plans: list[PagePlan], previous: Manifest, dirty: set[Subject]) -> dict[str, str]:
-    """Return the previous fingerprints of the files that an edit applied in place leaves as they were."""
+def _files_to_render(
+    plans: list[PagePlan], previous: Manifest, fingerprinter: Fingerprinter, fingerprints: dict[str, str], dirty: set[Subject] | None
+) -> list[PagePlan]:
+    """Return the planned files whose fingerprints differ from the previous build's, and put those fingerprints in ``fingerprints``.
+
+    With ``dirty`` given, only files that show one of its subjects (or every
+    paper) are fingerprinted; the others keep the previous fingerprint.
+    """
     lists_changed = bool(dirty)
-    kept: dict[str, str] = {}
     files = previous.files
+    todo: list[PagePlan] = []
     for plan in plans:
-        entry = files.get(plan.output_path)
-        if entry is None:
-            continue
-        kind = plan.kind
-        if kind in _WHOLE_SITE_KINDS:
-            if lists_changed:
+        path = plan.output_path
+        entry = files.get(path)
+        if entry is not None and dirty is not None:
+            kind = plan.kind
+            if not (lists_changed if kind in _WHOLE_SITE_KINDS else (kind.removeprefix("bib_"), plan.subject) in dirty):
                 continue
-        elif (kind.removeprefix("bib_"), plan.subject) in dirty:
-            continue
-        kept[plan.output_path] = entry.fingerprint
-    return kept
+        fingerprint = fingerprinter.fingerprint(plan)
+        if entry is None or entry.fingerprint != fingerprint:
+            fingerprints[path] = fingerprint
+            todo.append(plan)
+    return todo
 
 
 def _unchanged(previous: Manifest | None, path: str, fingerprint: str) -> bool:

@@ -31,6 +31,17 @@ _MAX_EDITS = 100
 _MAX_HISTORY = 200
 
 
+def worth_reading(inputs: Inputs, history: History) -> bool:
+    """Tell whether the content changed since ``history`` only in files that may be YAML paper records.
+
+    This needs only the history, so a build with other changes never reads the kept model.
+    """
+    if inputs.content.keys() != history.sources.keys():
+        return False
+    changed = [path for path, signature in inputs.content.items() if history.sources[path] != signature]
+    return len(changed) <= _MAX_EDITS and all(path.startswith("content/papers/") and path.endswith((".yaml", ".yml")) for path in changed)
+
+
 def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history: History, report: Report) -> tuple[set[Subject], EditBatch] | None:
     """Apply the history, then the content files changed since, to ``snapshot``; add their problems to ``report``.
 

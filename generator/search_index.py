@@ -60,7 +60,8 @@ def _paper_terms(paper: Paper) -> set[str]:
     if paper.year:
         words.add(str(paper.year))
     if paper.abstract is not None:
-        words.update(t for t in tokens(paper.abstract.plain) if t not in STOP_WORDS)
+        # Stop words are dropped from abstracts only; a title keeps every word.
+        words.update(set(tokens(paper.abstract.plain)).difference(STOP_WORDS))
     words.update(tokens(paper.key))
     return words
 

@@ -44,6 +44,8 @@ _BASE_MAGIC = b"bibfolio-model-1 "
 _HISTORY_MAGIC = b"bibfolio-model-edits-1 "
 _SIGNATURE_BYTES = 32
 _DIGEST_BYTES = 16
+# Papers or authors pickled at a time.
+_CHUNK = 10_000
 # A base header has a fixed length, so its body can be written before its digest is known.
 _BASE_HEADER_BYTES = len(_BASE_MAGIC) + 4 * _DIGEST_BYTES + 2
 
@@ -68,6 +70,8 @@ class Snapshot:
     """Digest of each paper, by key, as the fingerprints use it."""
     list_digests: dict[str, str] = field(default_factory=dict)
     """Digests of the author and venue lists, by page kind."""
+    template_digests: dict[str, str] = field(default_factory=dict)
+    """Digest of each template with everything it includes, by name."""
 
 
 @dataclass
@@ -94,24 +98,23 @@ class ModelFiles:
         self.history = state_dir / "model-edits.pickle"
         self.base_draft = state_dir / "model.pickle.tmp"
 
-    def read(self, manifest: str, settings: str) -> tuple[Snapshot, History] | None:
-        """Return the base model kept with this manifest and these settings, and the edits to apply to it.
+    def read_history(self, manifest: str, settings: str) -> History | None:
+        """Return the history kept with this manifest and these settings.
 
-        Returns None when either file is missing, belongs to other output or
+        Returns None when it is missing, belongs to other output or
         settings, is damaged, or was not signed by this user.
         """
         key = signing_key()
-        if key is None:
-            return None
-        history = _read_history(self.history, key, manifest, settings)
-        if history is None:
-            return None
-        snapshot = _read_base(self.base, key, history.base)
-        if snapshot is None:
-            return None
-        snapshot.sources = history.sources
-        snapshot.diagnostics = history.diagnostics
-        return snapshot, history
+        return None if key is None else _read_history(self.history, key, manifest, settings)
+
+    def read_base(self, history: History) -> Snapshot | None:
+        """Return the base model that ``history`` extends, with the content signatures and problems of the last build."""
+        key = signing_key()
+        snapshot = None if key is None else _read_base(self.base, key, history.base)
+        if snapshot is not None:
+            snapshot.sources = history.sources
+            snapshot.diagnostics = history.diagnostics
+        return snapshot
 
     def write_base_draft(self, snapshot: Snapshot) -> str:
         """Write a base model beside the current one; return its digest, for ``commit``."""
@@ -261,16 +264,33 @@ def _dump_model(snapshot: Snapshot, file: _HashingFile) -> None:
     people.update((id(venue), ("v", index)) for index, venue in enumerate(site.venues))
     rest = {item.name: getattr(snapshot, item.name) for item in fields(snapshot) if item.name != "site"}
     _Pickler(file, {}).dump(rest)
-    _Pickler(file, people).dump(site.papers)
-    _Pickler(file, papers).dump((site.authors, site.venues))
+    _dump_in_chunks(file, people, site.papers)
+    _dump_in_chunks(file, papers, site.authors)
+    _Pickler(file, papers).dump(site.venues)
     _Pickler(file, people).dump(site.owners)
+
+
+def _dump_in_chunks(file: _HashingFile, links: dict[int, tuple[str, int]], items: list[Any]) -> None:
+    # A pickler remembers every object it wrote: one per chunk bounds that memory.
+    starts = range(0, len(items), _CHUNK)
+    pickle.dump(len(starts), file)
+    for start in starts:
+        _Pickler(file, links).dump(items[start : start + _CHUNK])
+
+
+def _load_in_chunks(stream: io.BytesIO) -> list[Any]:
+    items: list[Any] = []
+    for _chunk in range(pickle.load(stream)):
+        items.extend(pickle.load(stream))
+    return items
 
 
 def _load_model(data: bytes) -> Snapshot:
     stream = io.BytesIO(data)
     rest = pickle.load(stream)
-    papers: list[Paper] = pickle.load(stream)
-    authors, venues = pickle.load(stream)
+    papers: list[Paper] = _load_in_chunks(stream)
+    authors = _load_in_chunks(stream)
+    venues = pickle.load(stream)
     owners = pickle.load(stream)
     by_kind: dict[str, list[Any]] = {"p": papers, "a": authors, "v": venues}
 
@@ -286,3 +306,18 @@ def _load_model(data: bytes) -> Snapshot:
         group.papers = [resolve(reference) for reference in group.papers]
     site = Site(papers=papers, authors=authors, venues=venues, owners=[resolve(reference) for reference in owners])
     return Snapshot(site=site, **rest)
+
+
+def release(site: Site) -> None:
+    """Break the links between the papers, authors and venues of a model that is no longer needed.
+
+    Builds run with the cycle collector off, so a linked model is freed only once nothing links it.
+    """
+    for paper in site.papers:
+        paper.people = []
+        paper.venue_series = None
+    for author in site.authors:
+        author.papers = []
+    for venue in site.venues:
+        venue.papers = []
+    site.owners = []

@@ -28,7 +28,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,7 @@ def content_digest(data: bytes | list[bytes]) -> str:
     return hasher.hexdigest()
 
 
-@dataclass(slots=True)
-class ManifestEntry:
+class ManifestEntry(NamedTuple):
     """The fingerprint and digest that the previous build recorded for one path."""
 
     fingerprint: str
@@ -103,8 +102,9 @@ class Manifest:
 
     def write(self, path: Path) -> None:
         """Write the manifest to ``path`` as JSON with sorted paths, piece by piece to bound memory."""
-        quote = json.encoder.encode_basestring_ascii
-        paths = sorted(self.files)
+        encode = json.JSONEncoder(separators=(",", ":")).encode
+        files = self.files
+        paths = sorted(files)
         hasher = hashlib.blake2b(digest_size=16)
         with open(path, "wb") as file:
 
@@ -114,9 +114,9 @@ class Manifest:
 
             put(b'{"version":%d,"files":{' % MANIFEST_VERSION)
             for start in range(0, len(paths), _MANIFEST_PIECE):
-                entries = ((name, self.files[name]) for name in paths[start : start + _MANIFEST_PIECE])
-                piece = ",".join(f"{quote(name)}:[{quote(e.fingerprint)},{quote(e.digest)}]" for name, e in entries)
-                put((b"," if start else b"") + piece.encode("ascii"))
+                # Each piece is encoded as a JSON object, without its braces.
+                piece = encode({name: files[name] for name in paths[start : start + _MANIFEST_PIECE]})
+                put((b"," if start else b"") + piece[1:-1].encode("ascii"))
             put(b"}}")
         self.digest = hasher.hexdigest()
 
@@ -128,7 +128,10 @@ class Manifest:
             raise ValueError("manifest version differs")
         # Paths are checked where they are used: a path that is no longer
         # planned is deleted, and ``publish`` checks it first.
-        files = {str(path): ManifestEntry(str(entry[0]), str(entry[1])) for path, entry in raw["files"].items()}
+        files = {path: ManifestEntry(*entry) for path, entry in raw["files"].items()}
+        # JSON keys are always strings; the values must be two strings too.
+        if not all(type(fingerprint) is str and type(digest) is str for fingerprint, digest in files.values()):
+            raise ValueError("manifest entries must be pairs of strings")
         return cls(files, hashlib.blake2b(data, digest_size=16).hexdigest())
 
 
@@ -311,12 +314,11 @@ class OutputState:
 class Publisher:
     """Stages the files of one build and publishes them at the end."""
 
-    def __init__(self, state: OutputState, manifest: Manifest | None, new_paths: Iterable[str], changed: int) -> None:
-        """``new_paths`` lists every file of the new output; ``changed`` how many need new bytes."""
+    def __init__(self, state: OutputState, manifest: Manifest | None, files: int, changed: int) -> None:
+        """``files`` counts every file of the new output; ``changed`` those that need new bytes."""
         self.state = state
         self.previous = manifest
-        self.new_paths = sorted(new_paths)
-        total = max(1, len(self.new_paths))
+        total = max(1, files)
         self.swap = manifest is None or changed / total > SWAP_THRESHOLD
         self.stage_dir = state.swap_dir if self.swap else state.updates_dir
         # Folders of the staged output known to exist, per process: each render
