@@ -18,7 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import jinja2
 
@@ -27,8 +27,6 @@ from .config import SiteConfig
 from .changes import Inputs, scan_inputs
 from .diagnostics import BuildFailed, Diagnostic, Location, Report, Severity
 from .linking import link_site
-from .loading.bibtex import SegmentCache
-from .loading.content import load_content
 from .loading.paper_cache import PaperCache, code_digest
 from .loading.names import MalformedNameError, parse_name
 from .merging import MergeNotes, merge_papers, order_for_merging
@@ -41,6 +39,9 @@ from .venues import VenueAliases
 from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
 from .search_index import build_search_index
 from .writing import ForeignOutput, Manifest, ManifestEntry, OutputBusy, OutputState, Publisher, content_digest
+
+if TYPE_CHECKING:
+    from .loading.bibtex import SegmentCache
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,9 @@ def _make_model(
     papers_cache: PaperCache | None = None,
 ) -> tuple[Site, MergeNotes, VenueAliases]:
     """Load and link the content; also return what merging found and the venue aliases, for a snapshot."""
+    # Imported here: a build that updates a kept model needs neither the loaders nor the BibTeX parser.
+    from .loading.content import load_content
+
     _check_language(config, report)
     with timer.phase("load"):
         content = load_content(config, report, jobs=jobs, cache=cache, store_cache=store_cache, papers_cache=papers_cache)
@@ -315,6 +319,8 @@ def _update_kept_model(run: _Run, files: ModelFiles, previous: Manifest, setting
 
 def _load_everything(run: _Run) -> Snapshot:
     """Load, merge and link every content file; return the model with what a snapshot of it needs."""
+    from .loading.bibtex import SegmentCache
+
     config, report, state, timer = run.config, run.report, run.state, run.timer
     cache = SegmentCache({} if run.clean else state.load_segments())
     papers_cache = PaperCache(state.papers_cache_path(run.clean), repr(config.limits))

@@ -11,21 +11,20 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
-from pathlib import Path
 
 from .changes import Inputs
 from .config import SiteConfig
 from .diagnostics import Report, Severity
 from .fingerprints import Fingerprinter
-from .loading.content import load_paper_file
+from .loading.yaml_records import load_paper_file
 from .model import Paper
-from .patching import Subject, patch_site
+from .patching import Subject, paper_index, patch_site
 from .slugs import base_slug
 from .snapshot import EditBatch, History, ModelFiles, Snapshot
 
 logger = logging.getLogger(__name__)
 
-# With more edited files than this, loading and linking everything costs about as much.
+# Above this many edited files the build loads everything instead (a guess at where applying them one by one stops paying).
 _MAX_EDITS = 100
 # Once the history holds this many edited records, the next build writes a new base.
 _MAX_HISTORY = 200
@@ -51,9 +50,10 @@ def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history
     changed, an edited record with errors, or an edit that other papers
     depend on.
     """
+    papers = paper_index(snapshot)
     for applied in history.batches:
         # Each batch was applied before, to the same model, so it applies again.
-        if patch_site(snapshot, {path: pickle.loads(record) for path, record in applied}) is None:
+        if patch_site(snapshot, {path: pickle.loads(record) for path, record in applied}, papers) is None:
             return None
     if inputs.content.keys() != snapshot.sources.keys():
         return None
@@ -71,7 +71,7 @@ def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history
         # Kept as read: applying the edit changes the record.
         batch.append((path, pickle.dumps(paper, protocol=pickle.HIGHEST_PROTOCOL)))
         found.extend(diagnostics)
-    dirty = patch_site(snapshot, edits)
+    dirty = patch_site(snapshot, edits, papers)
     if dirty is None:
         return None
     snapshot.diagnostics = [d for d in snapshot.diagnostics if d.location.path not in edits] + found

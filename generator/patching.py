@@ -11,7 +11,7 @@ the build loads and links everything. Does no I/O.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from typing import Iterable
 
 from .merging import complete, identity_keys
@@ -24,14 +24,19 @@ Subject = tuple[str, str]
 """A page family (``paper``, ``author``, ``venue``, ``venue_year``) and the key of what it shows."""
 
 
-def patch_site(snapshot: Snapshot, edits: dict[str, Paper]) -> set[Subject] | None:
+def paper_index(snapshot: Snapshot) -> dict[str, Paper]:
+    """Return the papers of a snapshot by key, for ``patch_site``."""
+    return {paper.key: paper for paper in snapshot.site.papers}
+
+
+def patch_site(snapshot: Snapshot, edits: dict[str, Paper], papers: dict[str, Paper]) -> set[Subject] | None:
     """Apply edited records, by YAML file path, to ``snapshot`` in place.
 
+    ``papers`` is the snapshot's ``paper_index``, kept up to date here.
     Returns the subjects whose pages show something that changed, or None
     when an edit cannot be applied in place. After None the snapshot is
     partly updated and must be thrown away.
     """
-    papers = {paper.key: paper for paper in snapshot.site.papers}
     dirty: set[Subject] = set()
     for path, record in sorted(edits.items()):
         found = snapshot.merge.yaml_records.get(path)
@@ -43,7 +48,8 @@ def patch_site(snapshot: Snapshot, edits: dict[str, Paper]) -> set[Subject] | No
         new = _merged(snapshot, path, found[1], keys, old, record)
         if new is None:
             return None
-        _replace(snapshot, path, (found[1], keys), old, new)
+        if not _replace(snapshot, path, (found[1], keys), old, new):
+            return None
         papers[new.key] = new
         if not _author_names_kept(new):
             return None
@@ -99,10 +105,12 @@ def _series_key(aliases: VenueAliases, paper: Paper) -> str | None:
         return None
 
 
-def _replace(snapshot: Snapshot, path: str, keys: tuple[tuple[str, ...], tuple[str, ...]], old: Paper, new: Paper) -> None:
+def _replace(snapshot: Snapshot, path: str, keys: tuple[tuple[str, ...], tuple[str, ...]], old: Paper, new: Paper) -> bool:
     """Put ``new`` where ``old`` is in every list of the model, and update the snapshot's counts.
 
-    ``keys`` holds the identity keys of the edited record before and after the edit.
+    ``keys`` holds the identity keys of the edited record before and after
+    the edit. Returns False when the model's lists are not in site order,
+    which would be a bug.
     """
     notes = snapshot.merge
     old_keys, new_keys = keys
@@ -125,18 +133,23 @@ def _replace(snapshot: Snapshot, path: str, keys: tuple[tuple[str, ...], tuple[s
     lists: list[list[Paper]] = [snapshot.site.papers, *(author.papers for author in old.people)]
     if old.venue_series is not None:
         lists.append(old.venue_series.papers)
-    _swap_in(lists, old, new)
+    return _swap_in(lists, old, new)
 
 
-def _swap_in(lists: Iterable[list[Paper]], old: Paper, new: Paper) -> None:
-    """Replace ``old`` by ``new`` in lists kept in site order."""
+def _swap_in(lists: Iterable[list[Paper]], old: Paper, new: Paper) -> bool:
+    """Replace ``old`` by ``new`` in lists kept in site order; return False if ``old`` is not where it belongs."""
+    position = old.sort_key
     for papers in lists:
-        index = next(i for i, paper in enumerate(papers) if paper is old)
-        if new.sort_key == old.sort_key:
+        # Sort keys end with the citation key, so no two papers share one.
+        index = bisect_left(papers, position, key=lambda paper: paper.sort_key)
+        if index == len(papers) or papers[index] is not old:
+            return False
+        if new.sort_key == position:
             papers[index] = new
         else:
             del papers[index]
             insort(papers, new, key=lambda paper: paper.sort_key)
+    return True
 
 
 def _author_names_kept(paper: Paper) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.loading import content
+from generator.loading import content, yaml_records
 from generator.loading.paper_cache import PaperCache, signing_key
 
 from .conftest import build_into, copy_demo
@@ -25,16 +25,17 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
-    """Wrap ``content.<name>`` so that each call records what it made: a record's path or an entry's key."""
+    """Wrap the loader ``name`` so that each call records what it made: a record's path or an entry's key."""
     calls: list[str] = []
-    original = getattr(content, name)
+    module = yaml_records if name == "load_paper_record" else content
+    original = getattr(module, name)
 
     def counting(*args: object, **kwargs: object) -> object:
         first = args[0]
         calls.append(str(args[1]) if isinstance(first, str) else str(getattr(first, "key")))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(content, name, counting)
+    monkeypatch.setattr(module, name, counting)
     return calls
 
 

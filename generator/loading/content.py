@@ -15,16 +15,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ..config import Limits, SiteConfig
-from ..diagnostics import ContentError, Diagnostic, Location, Report
+from ..config import SiteConfig
+from ..diagnostics import ContentError, Location, Report
 from ..model import Paper, Profile
 from ..venues import VenueAliases, VenueTableError, load_aliases
-from .bibtex import BibFile, RawEntry, SegmentCache, decode_bytes, entry_to_paper, parse_bib_cached, resolve_entries
+from .bibtex import BibFile, RawEntry, SegmentCache, entry_to_paper, parse_bib_cached, resolve_entries
 from .paper_cache import LoadedPaper, PaperCache
 from .workers import make_papers
 from .profiles import load_profile
 from .safe_yaml import load_yaml
-from .yaml_records import load_paper_record
+from .files import read_text
+from .yaml_records import make_record
 
 logger = logging.getLogger(__name__)
 
@@ -89,55 +90,18 @@ def find_content_files(config: SiteConfig, report: Report) -> ContentFiles:
     return ContentFiles(tuple(bib), tuple(papers), tuple(profiles), venues)
 
 
-def _read_text(config: SiteConfig, relative: str, limit: int, report: Report) -> str | None:
-    path = config.site_dir / relative
-    size = path.stat().st_size
-    if size > limit:
-        report.error(Location(relative), f"file has {size} bytes, more than the limit of {limit}; it is not read (raise limits in site.yaml if it is genuine)")
-        return None
-    data = path.read_bytes()
-    if relative.endswith(".bib"):
-        return decode_bytes(data, relative, report)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        report.error(Location(relative, line), "file is not valid UTF-8; save it as UTF-8")
-        return None
-
-
-def _make_record(relative: str, text: str, limits: Limits) -> LoadedPaper:
-    report = Report()
-    try:
-        paper: Paper | None = load_paper_record(text, relative, report, limits)
-    except ContentError as exc:
-        report.error(exc.location, exc.message)
-        paper = None
-    return paper, report.items
-
-
-def load_paper_file(config: SiteConfig, relative: str) -> LoadedPaper:
-    """Read one YAML paper file; the paper is None when the file cannot be shown."""
-    report = Report()
-    text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
-    if text is None:
-        return None, report.items
-    paper, diagnostics = _make_record(relative, text, config.limits)
-    return paper, [*report.items, *diagnostics]
-
-
 def _load_paper_records(config: SiteConfig, paths: tuple[str, ...], jobs: int, report: Report, cache: PaperCache) -> list[Paper]:
     """Read the YAML paper records in file order, reusing the papers of files whose text did not change."""
     texts: list[tuple[str, str]] = []
     for relative in paths:
-        text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
+        text = read_text(config, relative, config.limits.max_yaml_bytes, report)
         if text is not None:
             texts.append((relative, text))
     keys = [cache.key("record", relative, text) for relative, text in texts]
     limits = config.limits
 
     def make(index: int) -> LoadedPaper:
-        return _make_record(*texts[index], limits)
+        return make_record(*texts[index], limits)
 
     papers: list[Paper] = []
     for paper, diagnostics in make_papers(keys, make, cache, jobs):
@@ -158,7 +122,7 @@ def _parse_bib_files(config: SiteConfig, paths: tuple[str, ...], cache: SegmentC
     """Parse .bib files through the segment cache; uncached segments are parsed in parallel when there are many."""
     texts: dict[str, str] = {}
     for relative in paths:
-        text = _read_text(config, relative, config.limits.max_file_bytes, report)
+        text = read_text(config, relative, config.limits.max_file_bytes, report)
         if text is not None:
             texts[relative] = text
     missing = [segment for text in texts.values() for segment in cache.missing_segments(text)]
@@ -191,7 +155,7 @@ def load_content(
     content = Content()
 
     if files.venues:
-        text = _read_text(config, files.venues, config.limits.max_yaml_bytes, report)
+        text = read_text(config, files.venues, config.limits.max_yaml_bytes, report)
         if text is not None:
             table: object = None
             try:
@@ -212,7 +176,7 @@ def load_content(
     content.papers.extend(_load_paper_records(config, files.papers, jobs, report, papers_cache))
 
     for relative in files.profiles:
-        text = _read_text(config, relative, config.limits.max_yaml_bytes, report)
+        text = read_text(config, relative, config.limits.max_yaml_bytes, report)
         if text is None:
             continue
         try:

@@ -12,12 +12,14 @@ from pathlib import PurePosixPath
 
 from unidecode import unidecode
 
-from ..config import Limits
+from ..config import Limits, SiteConfig
 from ..diagnostics import ContentError, Location, Report
 from ..links import doi_url, normalize_doi, safe_url
 from ..model import Link, Paper, PersonName
 from .latex import decode_markup
+from .files import read_text
 from .names import MalformedNameError, parse_name
+from .paper_cache import LoadedPaper
 from .safe_yaml import (
     YamlMap,
     check_keys,
@@ -423,3 +425,24 @@ def _arxiv_id(fields: dict[str, str]) -> str | None:
     if url_match and _ARXIV_ID.fullmatch(url_match.group(1)):
         return url_match.group(1)
     return None
+
+
+def make_record(relative: str, text: str, limits: Limits) -> LoadedPaper:
+    """Return the paper of one YAML record's text, with the problems found in it; None when it cannot be shown."""
+    report = Report()
+    try:
+        paper: Paper | None = load_paper_record(text, relative, report, limits)
+    except ContentError as exc:
+        report.error(exc.location, exc.message)
+        paper = None
+    return paper, report.items
+
+
+def load_paper_file(config: SiteConfig, relative: str) -> LoadedPaper:
+    """Read one YAML paper file; the paper is None when the file cannot be shown."""
+    report = Report()
+    text = read_text(config, relative, config.limits.max_yaml_bytes, report)
+    if text is None:
+        return None, report.items
+    paper, diagnostics = make_record(relative, text, config.limits)
+    return paper, [*report.items, *diagnostics]
