@@ -16,6 +16,7 @@ from .changes import Inputs
 from .config import SiteConfig
 from .diagnostics import Report, Severity
 from .fingerprints import Fingerprinter
+from .loading.files import leads_outside
 from .loading.yaml_records import load_paper_file
 from .model import Paper
 from .patching import Subject, paper_index, patch_site
@@ -63,7 +64,11 @@ def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history
     edits: dict[str, Paper] = {}
     batch: EditBatch = []
     found = []
+    content = config.content_dir.resolve()
     for path in changed:
+        if leads_outside(config.site_dir / path, content):
+            # Loading everything reports it, as for any link that leads out of content/.
+            return None
         paper, diagnostics = load_paper_file(config, path)
         if paper is None or any(d.severity is Severity.ERROR for d in diagnostics):
             return None

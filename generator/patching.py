@@ -77,6 +77,9 @@ def _merged(snapshot: Snapshot, path: str, old_keys: tuple[str, ...], new_keys: 
     losers = snapshot.merge.losers.get(old.key, [])
     if shared_before != shared_after or any(_is_yaml(loser) for loser in losers):
         return None
+    # The warnings about the merged records name the record's line, so it must not move.
+    if losers and record.location != old.location:
+        return None
     for loser in losers:
         complete(record, loser)
     record.merged_from.sort()

@@ -219,3 +219,40 @@ def test_edit_of_record_with_merged_entry_keeps_model(tmp_path: Path) -> None:
     assert "Advances in Neural Information Processing Systems" in page
     assert "Neural circuits undergo developmental processes" in page
     assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def _warnings(result: object) -> list[str]:
+    return [str(d) for d in getattr(result, "report").warnings]
+
+
+def test_merge_warnings_follow_a_record_that_moves_down(tmp_path: Path) -> None:
+    site = tmp_path
+    (site / "site.yaml").write_text("title: T\nowners:\n  - Ann Lee\n", encoding="utf-8")
+    papers, bib = site / "content/papers", site / "content/bib"
+    papers.mkdir(parents=True)
+    bib.mkdir()
+    record = papers / "shared.yaml"
+    _rewrite(record, 'title: "Shared Title"\nauthors:\n  - Ann Lee\nyear: 2022\n')
+    entry = "@inproceedings{{{key},\n  title = {{Shared Title}},\n  author = {{Ann Lee}},\n  year = {{2022}},{extra}\n}}\n"
+    (bib / "a.bib").write_text(entry.format(key="a1", extra="") + "\n" + entry.format(key="a2", extra="\n  doi = {10.1/x},"), encoding="utf-8")
+    build_into(site, site / "_site", jobs=1)
+    _rewrite(record, "# A comment moves the record down.\n\n" + record.read_text(encoding="utf-8"))
+    incremental = build_into(site, site / "_site", jobs=1)
+    cold = build_into(site, tmp_path / "cold", jobs=1)
+    assert any("shared.yaml:3" in warning for warning in _warnings(cold))
+    assert _warnings(incremental) == _warnings(cold)
+
+
+def test_link_out_of_content_fails_as_in_cold_build(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    site = copy_demo(tmp_path / "site")
+    build_into(site, site / "_site", jobs=1)
+    before = _tree(site / "_site")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text((site / RECORDS[3]).read_text(encoding="utf-8").replace("SpikeZIP-TF", "Outside Text"), encoding="utf-8")
+    (site / RECORDS[3]).unlink()
+    (site / RECORDS[3]).symlink_to(outside)
+    with pytest.raises(BuildFailed) as failure:
+        build_into(site, site / "_site", jobs=1)
+    assert [d.message for d in failure.value.report.errors] == ["symbolic link points outside content/; it is not read"]
+    assert _tree(site / "_site") == before

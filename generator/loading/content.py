@@ -24,7 +24,7 @@ from .paper_cache import LoadedPaper, PaperCache
 from .workers import make_papers
 from .profiles import load_profile
 from .safe_yaml import load_yaml
-from .files import read_text
+from .files import leads_outside, read_text
 from .yaml_records import make_record
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def find_content_files(config: SiteConfig, report: Report) -> ContentFiles:
                 continue
             path = Path(folder) / name
             relative = path.relative_to(site).as_posix()
-            if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
+            if leads_outside(path, resolved_root):
                 report.error(Location(relative), "symbolic link points outside content/; it is not read")
                 continue
             parts = path.relative_to(root).parts

@@ -6,8 +6,15 @@ about what the text holds.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..config import SiteConfig
 from ..diagnostics import Location, Report
+
+
+def leads_outside(path: Path, root: Path) -> bool:
+    """Tell whether ``path`` is a symbolic link to something outside the folder ``root`` (given resolved)."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root)
 
 
 def read_text(config: SiteConfig, relative: str, limit: int, report: Report) -> str | None:
