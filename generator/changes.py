@@ -22,7 +22,7 @@ Signature = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class Inputs:
-    """What one build reads, as signatures that change when a file does."""
+    """The signatures of every input of one build, which change when a file does."""
 
     fingerprint: str
     """Digest of every input: equal fingerprints mean nothing changed."""

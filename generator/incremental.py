@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Above this many edited files the build loads everything instead (a guess at where applying them one by one stops paying).
 _MAX_EDITS = 100
-# Once the history holds this many edited records, the next build writes a new base.
+# Once the history has this many edited records, the next build writes a new base.
 _MAX_HISTORY = 200
 
 
@@ -46,10 +46,10 @@ def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history
     """Apply the history, then the content files changed since, to ``snapshot``; add their problems to ``report``.
 
     Returns the subjects whose pages changed (none when no content file
-    did) and the edits applied, or None when the changes cannot be applied
-    in place: files added or removed, files other than YAML paper records
-    changed, an edited record with errors, or an edit that other papers
-    depend on.
+    did) and the edits applied. Returns None when the changes cannot be
+    applied in place. That is the case when files were added or removed,
+    files other than YAML paper records changed, an edited record has
+    errors, or other papers depend on an edit.
     """
     papers = paper_index(snapshot)
     for applied in history.batches:
@@ -86,7 +86,7 @@ def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history
 
 
 def slug_bases(papers: list[Paper]) -> dict[str, int]:
-    """Count the papers that ask for each slug, as linking assigns them."""
+    """Count the papers that claim each slug, before linking settles clashes."""
     bases: dict[str, int] = {}
     for paper in papers:
         base = base_slug(paper.key, paper.title.plain, "paper")
@@ -105,7 +105,7 @@ class SnapshotWriter:
     """
 
     def __init__(self, files: ModelFiles, snapshot: Snapshot, history: History | None, batch: EditBatch, fingerprinter: Fingerprinter, settings: str) -> None:
-        """``history`` is None after loading everything; ``batch`` holds the edits this build applied in place."""
+        """``history`` is None after loading everything; ``batch`` lists the edits this build applied in place."""
         self.files = files
         self.snapshot = snapshot
         self.settings = settings

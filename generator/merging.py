@@ -47,7 +47,7 @@ def normalise_doi(doi: str) -> str:
 
 @dataclass
 class MergeNotes:
-    """What merging found out, kept so that a later edit of one record can be merged in place."""
+    """Facts that merging found, kept so that a later edit of one record can be merged in place."""
 
     key_counts: dict[str, int] = field(default_factory=dict)
     """Number of records under each identity key."""

@@ -39,7 +39,7 @@ def short_hash(identity: str, length: int = 6) -> str:
 
 
 def base_slug(identity: str, text: str, fallback: str) -> str:
-    """Return the slug that ``text`` asks for, before clashes are settled."""
+    """Return the slug that ``text`` claims, before clashes are settled."""
     return slugify(text) or f"{fallback}-{short_hash(identity)}"
 
 

@@ -63,7 +63,7 @@ class Snapshot:
     """Every problem reported while loading, merging and linking."""
     merge: MergeNotes
     slug_bases: dict[str, int]
-    """How many papers ask for each slug before clashes are settled."""
+    """How many papers claim each slug before clashes are settled."""
     aliases: VenueAliases
     site: Site
     paper_digests: dict[str, str] = field(default_factory=dict)
@@ -76,7 +76,7 @@ class Snapshot:
 
 @dataclass
 class History:
-    """What builds since the base changed: the edits, and the state of the content after them."""
+    """The edits that builds since the base applied, and the state of the content after them."""
 
     base: str
     """Digest of the base these edits apply to."""
@@ -166,7 +166,7 @@ def _read_signed(path: Path, key: bytes, header: bytes, header_bytes: int) -> by
     """Return the data after a header and signature, or None when the header differs or the signature does not match."""
     try:
         with open(path, "rb") as file:
-            # The header alone tells whether the file is of any use, without reading the rest.
+            # A header that differs makes the rest of the file useless, so it is compared before the rest is read.
             if file.read(header_bytes) != header:
                 return None
             signature = file.read(_SIGNATURE_BYTES)
