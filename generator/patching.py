@@ -71,14 +71,11 @@ def _merged(snapshot: Snapshot, path: str, old_keys: tuple[str, ...], new_keys: 
     if record.key != old.key or old.location.path != path or record.merged_from:
         return None
     # The same records must merge into the edited one, and it must stay their winner.
-    counts = snapshot.merge.key_counts
-    shared_before = {key for key in old_keys if counts[key] > 1}
-    shared_after = {key for key in new_keys if counts.get(key, 0) - (key in old_keys) > 0}
     losers = snapshot.merge.losers.get(old.key, [])
-    if shared_before != shared_after or any(_is_yaml(loser) for loser in losers):
+    if any(_is_yaml(loser) for loser in losers) or not _same_group(snapshot.merge.key_counts, old_keys, new_keys, losers):
         return None
-    # The warnings about the merged records name the record's line, so it must not move.
-    if losers and record.location != old.location:
+    # The warnings about two or more merged records name the record's line, so it must not move.
+    if len(losers) > 1 and record.location != old.location:
         return None
     for loser in losers:
         complete(record, loser)
@@ -92,6 +89,25 @@ def _merged(snapshot: Snapshot, path: str, old_keys: tuple[str, ...], new_keys: 
     if bases.get(old_base) != 1 or (new_base != old_base and new_base in bases):
         return None
     return record
+
+
+def _same_group(counts: dict[str, int], old_keys: tuple[str, ...], new_keys: tuple[str, ...], losers: list[Paper]) -> bool:
+    """Tell whether the edited record meets exactly the records it met before through its identity keys.
+
+    ``counts`` counts the records under each key, the edited record's
+    previous version included.
+    """
+    if len(losers) > 1:
+        # The warnings about these records name one another's keys, lines and
+        # shared keys: only an edit that keeps all of these is safe.
+        shared_before = {key for key in old_keys if counts[key] > 1}
+        shared_after = {key for key in new_keys if counts.get(key, 0) - (key in old_keys) > 0}
+        return shared_before == shared_after
+    # One .bib entry merged into a YAML record is not reported, so only membership matters:
+    # the record still meets the entry, and no other record.
+    theirs = set(identity_keys(losers[0])) if losers else set()
+    others = {key: counts.get(key, 0) - (key in old_keys) for key in set(new_keys)}
+    return all(count == (key in theirs) for key, count in others.items()) and (not losers or any(key in theirs for key in new_keys))
 
 
 def _is_yaml(paper: Paper) -> bool:
@@ -111,7 +127,7 @@ def _series_key(aliases: VenueAliases, paper: Paper) -> str | None:
 def _replace(snapshot: Snapshot, path: str, keys: tuple[tuple[str, ...], tuple[str, ...]], old: Paper, new: Paper) -> bool:
     """Put ``new`` where ``old`` is in every list of the model, and update the snapshot's counts.
 
-    ``keys`` holds the identity keys of the edited record before and after
+    ``keys`` gives the identity keys of the edited record before and after
     the edit. Returns False when the model's lists are not in site order,
     which would be a bug.
     """

@@ -226,7 +226,8 @@ def _warnings(result: object) -> list[str]:
 
 
 def test_merge_warnings_follow_a_record_that_moves_down(tmp_path: Path) -> None:
-    site = tmp_path
+    site = tmp_path / "site"
+    site.mkdir()
     (site / "site.yaml").write_text("title: T\nowners:\n  - Ann Lee\n", encoding="utf-8")
     papers, bib = site / "content/papers", site / "content/bib"
     papers.mkdir(parents=True)
@@ -256,3 +257,31 @@ def test_link_out_of_content_fails_as_in_cold_build(tmp_path: Path) -> None:
         build_into(site, site / "_site", jobs=1)
     assert [d.message for d in failure.value.report.errors] == ["symbolic link points outside content/; it is not read"]
     assert _tree(site / "_site") == before
+
+
+def test_record_keeps_its_entry_through_any_shared_key(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site.yaml").write_text("title: T\nowners:\n  - Ann Lee\n", encoding="utf-8")
+    (site / "content/papers").mkdir(parents=True)
+    (site / "content/bib").mkdir()
+    record = site / "content/papers/shared.yaml"
+    _rewrite(record, 'title: "Shared Title"\nauthors:\n  - Ann Lee\nyear: 2022\ndoi: 10.1/x\n')
+    (site / "content/bib/a.bib").write_text(
+        "@article{a1,\n  title = {Shared Title},\n  author = {Ann Lee},\n  journal = {Some Journal},\n  year = {2022},\n  doi = {10.1/x},\n}\n",
+        encoding="utf-8",
+    )
+    build_into(site, site / "_site", jobs=1)
+    # The titles differ now, but the DOI still makes the entry the same paper.
+    _rewrite(record, record.read_text(encoding="utf-8").replace("Shared Title", "A New Title"))
+    kept = build_into(site, site / "_site", jobs=1)
+    assert kept.model_kept
+    assert "Some Journal" in (site / "_site/papers/a-new-title/index.html").read_text(encoding="utf-8")
+    assert not (site / "_site/papers/shared-title").exists()
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold1"))
+    # Without the DOI nothing links them: the entry becomes a paper of its own.
+    _rewrite(record, record.read_text(encoding="utf-8").replace("doi: 10.1/x\n", ""))
+    split = build_into(site, site / "_site", jobs=1)
+    assert not split.model_kept
+    assert (site / "_site/papers/shared-title/index.html").is_file()
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold2"))
