@@ -65,7 +65,7 @@ def _merged(snapshot: Snapshot, path: str, old_keys: tuple[str, ...], new_keys: 
     """Return the edited record merged as before, or None when the edit may change other papers.
 
     ``old`` is the linked paper that the record's previous version was
-    merged into; ``old_keys`` and ``new_keys`` are the identity keys of
+    merged into. ``old_keys`` and ``new_keys`` are the identity keys of
     the record before and after the edit.
     """
     if record.key != old.key or old.location.path != path or record.merged_from:

@@ -16,7 +16,7 @@ settings: its header holds the digest of that output's manifest, of the
 configuration, templates and code, and of the base it extends. When any of
 these differs, neither file is used. Both files are pickles, which can run
 code when loaded, so both are signed with the same per-user key as the
-paper cache, kept outside the project.
+paper cache, which lives in the user's cache folder.
 """
 
 from __future__ import annotations
@@ -162,18 +162,16 @@ def _sign(key: bytes, header: bytes, data: bytes) -> bytes:
     return hasher.digest()
 
 
-def _read_signed(path: Path, key: bytes, header: bytes, header_bytes: int) -> bytes | None:
-    """Return the data after a header and signature, or None when the header differs or the signature does not match."""
+def _read_after(path: Path, header: bytes) -> tuple[bytes, bytes] | None:
+    """Return the signature and the data of a file that starts with ``header``; None when it is missing or starts otherwise."""
     try:
         with open(path, "rb") as file:
             # A header that differs makes the rest of the file useless, so it is compared before the rest is read.
-            if file.read(header_bytes) != header:
+            if file.read(len(header)) != header:
                 return None
-            signature = file.read(_SIGNATURE_BYTES)
-            data = file.read()
+            return file.read(_SIGNATURE_BYTES), file.read()
     except OSError:
         return None
-    return data if signature and hmac.compare_digest(signature, _sign(key, header, data)) else None
 
 
 def _read_history(path: Path, key: bytes, manifest: str, settings: str) -> History | None:
@@ -185,8 +183,11 @@ def _read_history(path: Path, key: bytes, manifest: str, settings: str) -> Histo
     prefix = _HISTORY_MAGIC + f"{manifest} {settings} ".encode("ascii")
     if not line.startswith(prefix) or not line.endswith(b"\n"):
         return None
-    data = _read_signed(path, key, line, len(line))
-    if data is None:
+    found = _read_after(path, line)
+    if found is None:
+        return None
+    signature, data = found
+    if not hmac.compare_digest(signature, _sign(key, line, data)):
         logger.warning("ignoring %s: its signature does not match; the build reads every content file", path)
         return None
     history = _unpickle(path, data)
@@ -195,14 +196,10 @@ def _read_history(path: Path, key: bytes, manifest: str, settings: str) -> Histo
 
 def _read_base(path: Path, key: bytes, digest: str) -> Snapshot | None:
     header = (_BASE_MAGIC + f"{digest}\n".encode("ascii")).ljust(_BASE_HEADER_BYTES, b" ")
-    try:
-        with open(path, "rb") as file:
-            if file.read(_BASE_HEADER_BYTES) != header:
-                return None
-            signature = file.read(_SIGNATURE_BYTES)
-            data = file.read()
-    except OSError:
+    found = _read_after(path, header)
+    if found is None:
         return None
+    signature, data = found
     # The signature covers the digest of the data, which the header names.
     if hashlib.blake2b(data, digest_size=_DIGEST_BYTES).hexdigest() != digest or not hmac.compare_digest(
         signature, _sign(key, header, bytes.fromhex(digest))
