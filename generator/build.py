@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -30,14 +31,14 @@ from .linking import link_site
 from .loading.paper_cache import PaperCache, code_digest
 from .loading.names import MalformedNameError, parse_name
 from .merging import MergeNotes, merge_papers, order_for_merging
-from .model import PersonName, Site
+from .model import Paper, PersonName, Site
 from .fingerprints import Fingerprinter
 from .incremental import SnapshotWriter, update_model, worth_reading
 from .patching import Subject
 from .snapshot import EditBatch, History, ModelFiles, Snapshot, release
 from .venues import VenueAliases
 from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
-from .search_index import build_search_index
+from .search_index import IndexFiles, build_search_index, update_search_index
 from .writing import ForeignOutput, Manifest, ManifestEntry, OutputBusy, OutputState, Publisher, content_digest
 
 if TYPE_CHECKING:
@@ -284,7 +285,7 @@ def _build(run: _Run) -> BuildResult:
     files = ModelFiles(state.state_dir)
     model = None if previous is None else _update_kept_model(run, files, previous, settings)
     if model is None:
-        model = _ModelUpdate(_load_everything(run), None, None, [], files, settings)
+        model = _ModelUpdate(_load_everything(run), None, None, [], None, files, settings)
     site = model.snapshot.site
     plans = plan_files(site, config, report)
     _fail_on_problems(report, run.strict)
@@ -294,7 +295,10 @@ def _build(run: _Run) -> BuildResult:
     # the render pool starts its threads, because a child forked while a thread
     # runs may inherit locks that the thread holds.
     with timer.phase("index"):
-        index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX)
+        updated = None
+        if model.before is not None and previous is not None:
+            updated = update_search_index(site, config, model.before, _PublishedFiles(config.output_dir, previous))
+        index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX, files=updated)
     try:
         return _plan_and_render(run, model, plans, index, previous)
     except BaseException:
@@ -314,7 +318,7 @@ def _update_kept_model(run: _Run, files: ModelFiles, previous: Manifest, setting
         if update is None:
             release(snapshot.site)
             return None
-    return _ModelUpdate(snapshot, history, update[0], update[1], files, settings)
+    return _ModelUpdate(snapshot, history, update.dirty, update.batch, update.before, files, settings)
 
 
 def _load_everything(run: _Run) -> Snapshot:
@@ -349,6 +353,8 @@ class _ModelUpdate:
     """The subjects that edits applied in place changed; None after loading everything."""
     batch: EditBatch
     """The edits this build applied in place."""
+    before: list[Paper] | None
+    """The papers of the previous build in site order; None after loading everything."""
     files: ModelFiles
     settings: str
 
@@ -388,7 +394,8 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
                 renderer, _Fingerprints(fingerprinter, fingerprints), publisher, previous, todo, jobs, run.progress, writer.start,
             )
         with timer.phase("index"):
-            extra = index.result()
+            index_files = index.result()
+            extra = dict(index_files.files)
             for path, source in static_files(config).items():
                 extra[path] = source.read_bytes()
             extra_digests = {path: content_digest(data) for path, data in extra.items()}
@@ -407,9 +414,9 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
                 manifest.files[path] = ManifestEntry(fingerprint, digest)
                 if wrote:
                     staged.append(path)
-            for plan in plans:
-                path = plan.output_path
-                if path not in manifest.files:
+            # Files neither rendered nor computed in this build are kept as the previous build left them.
+            for path in chain((plan.output_path for plan in plans), index_files.paths):
+                if path not in manifest.files and path not in extra:
                     assert previous is not None
                     manifest.files[path] = previous.files[path]
                     publisher.carry_over(path)
@@ -525,6 +532,27 @@ def _fail_on_problems(report: Report, strict: bool) -> None:
         raise BuildFailed(report, f"{len(report.warnings)} warning(s) with --strict; nothing was written")
 
 
+class _PublishedFiles:
+    """The files of the previous build, as its manifest records them."""
+
+    def __init__(self, output_dir: Path, manifest: Manifest) -> None:
+        self.output_dir = output_dir
+        self.manifest = manifest
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.manifest.files
+
+    def read(self, path: str) -> bytes | None:
+        entry = self.manifest.files.get(path)
+        if entry is None:
+            return None
+        try:
+            data = (self.output_dir / path).read_bytes()
+        except OSError:
+            return None
+        return data if content_digest(data) == entry.digest else None
+
+
 class _SearchIndexJob:
     """The search index files of a site, computed here or in a forked process.
 
@@ -532,11 +560,15 @@ class _SearchIndexJob:
     threads, and the render workers forked later must not inherit their locks.
     """
 
-    def __init__(self, site: Site, config: SiteConfig, parallel: bool) -> None:
-        self._files: dict[str, bytes] | None = None
+    def __init__(self, site: Site, config: SiteConfig, parallel: bool, files: IndexFiles | None = None) -> None:
+        """``files`` gives the index when it is already computed."""
+        self._files: IndexFiles | None = files
         self._process: Any = None
+        if files is not None:
+            return
         if not parallel or "fork" not in multiprocessing.get_all_start_methods():
-            self._files = build_search_index(site, config)
+            computed = build_search_index(site, config)
+            self._files = IndexFiles(computed, list(computed))
             return
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
@@ -545,7 +577,7 @@ class _SearchIndexJob:
         self._process.start()
         sender.close()
 
-    def result(self) -> dict[str, bytes]:
+    def result(self) -> IndexFiles:
         """Return the index files, waiting for the child process if it has not finished."""
         if self._files is None:
             files: dict[str, bytes] = {}
@@ -565,7 +597,7 @@ class _SearchIndexJob:
             self._process = None
             if problem:
                 raise RuntimeError(f"computing the search index failed: {problem}")
-            self._files = files
+            self._files = IndexFiles(files, list(files))
         return self._files
 
     def cancel(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
+from typing import NamedTuple
 
 from .changes import Inputs
 from .config import SiteConfig
@@ -42,11 +43,20 @@ def worth_reading(inputs: Inputs, history: History) -> bool:
     return len(changed) <= _MAX_EDITS and all(path.startswith("content/papers/") and path.endswith((".yaml", ".yml")) for path in changed)
 
 
-def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history: History, report: Report) -> tuple[set[Subject], EditBatch] | None:
+class ModelEdit(NamedTuple):
+    """What applying one build's edits to a kept model changed."""
+
+    dirty: set[Subject]
+    """The subjects whose pages show something that changed; none when no content file did."""
+    batch: EditBatch
+    before: list[Paper]
+    """The papers of the previous build, in site order."""
+
+
+def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history: History, report: Report) -> ModelEdit | None:
     """Apply the history, then the content files changed since, to ``snapshot``; add their problems to ``report``.
 
-    Returns the subjects whose pages changed (none when no content file
-    did) and the edits applied. Returns None when the changes cannot be
+    Returns what the edits changed. Returns None when the changes cannot be
     applied in place. That is the case when files were added or removed,
     files other than YAML paper records changed, an edited record has
     errors, or other papers depend on an edit.
@@ -76,13 +86,15 @@ def update_model(config: SiteConfig, inputs: Inputs, snapshot: Snapshot, history
         # Kept as read: applying the edit changes the record.
         batch.append((path, pickle.dumps(paper, protocol=pickle.HIGHEST_PROTOCOL)))
         found.extend(diagnostics)
+    # A copy: patching updates the list in place.
+    before = list(snapshot.site.papers)
     dirty = patch_site(snapshot, edits, papers)
     if dirty is None:
         return None
     snapshot.diagnostics = [d for d in snapshot.diagnostics if d.location.path not in edits] + found
     snapshot.sources = dict(inputs.content)
     report.items.extend(snapshot.diagnostics)
-    return dirty, batch
+    return ModelEdit(dirty, batch, before)
 
 
 def slug_bases(papers: list[Paper]) -> dict[str, int]:

@@ -79,9 +79,12 @@
     return node;
   }
 
+  // The index numbers papers newest first; within a year the papers shown are sorted by title.
   function show(docs, total) {
     list.replaceChildren();
-    docs.forEach(function (doc) {
+    docs.slice().sort(function (a, b) {
+      return (b[4] - a[4]) || a[0].localeCompare(b[0]);
+    }).forEach(function (doc) {
       var item = element("li", "paper");
       var link = element("a", "paper-title", doc[0]);
       link.href = doc[1];
