@@ -39,7 +39,7 @@ from .snapshot import EditBatch, History, ModelFiles, Snapshot, release
 from .venues import VenueAliases
 from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
 from .search_index import IndexFiles, build_search_index, update_search_index
-from .writing import ForeignOutput, Manifest, ManifestEntry, OutputBusy, OutputState, Publisher, content_digest
+from .writing import ForeignOutput, Manifest, OutputBusy, OutputState, Publisher, content_digest
 
 if TYPE_CHECKING:
     from .loading.bibtex import SegmentCache
@@ -411,7 +411,7 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
     try:
         with timer.phase("write"):
             for path, fingerprint, digest, wrote in rendered:
-                manifest.files[path] = ManifestEntry(fingerprint, digest)
+                manifest.files[path] = (fingerprint, digest)
                 if wrote:
                     staged.append(path)
             # Files neither rendered nor computed in this build are kept as the previous build left them.
@@ -421,7 +421,7 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
                     manifest.files[path] = previous.files[path]
                     publisher.carry_over(path)
             for path, data in extra.items():
-                manifest.files[path] = ManifestEntry(extra_digests[path], extra_digests[path])
+                manifest.files[path] = (extra_digests[path], extra_digests[path])
                 if path in extra_todo:
                     publisher.write(path, data)
                     staged.append(path)
@@ -512,7 +512,7 @@ def _files_to_render(
             if not (lists_changed if kind in _WHOLE_SITE_KINDS else (kind.removeprefix("bib_"), plan.subject) in dirty):
                 continue
         fingerprint = fingerprinter.fingerprint(plan)
-        if entry is None or entry.fingerprint != fingerprint:
+        if entry is None or entry[0] != fingerprint:
             fingerprints[path] = fingerprint
             todo.append(plan)
     return todo
@@ -522,7 +522,7 @@ def _unchanged(previous: Manifest | None, path: str, fingerprint: str) -> bool:
     if previous is None:
         return False
     entry = previous.files.get(path)
-    return entry is not None and entry.fingerprint == fingerprint
+    return entry is not None and entry[0] == fingerprint
 
 
 def _fail_on_problems(report: Report, strict: bool) -> None:
@@ -550,7 +550,7 @@ class _PublishedFiles:
             data = (self.output_dir / path).read_bytes()
         except OSError:
             return None
-        return data if content_digest(data) == entry.digest else None
+        return data if content_digest(data) == entry[1] else None
 
 
 class _SearchIndexJob:
@@ -653,7 +653,7 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
         data = renderer.render_chunks(plan)
         digest = content_digest(data)
         old = previous.files.get(path) if previous is not None else None
-        if old is not None and old.digest == digest:
+        if old is not None and old[1] == digest:
             publisher.carry_over(path)
             results.append((path, fingerprints.for_plan(plan), digest, False))
         else:

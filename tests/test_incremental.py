@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -13,6 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from generator.writing import Manifest
 
 from .conftest import REPO, build_into, copy_demo, record_rendered
 
@@ -142,12 +143,12 @@ def test_update_killed_after_commit_is_completed(tmp_path: Path, monkeypatch: py
         with pytest.raises(KeyboardInterrupt):
             build_into(site, site / "_site", jobs=1)
     assert (state / "journal.json").is_file()
-    assert (state / "manifest.next.json").is_file()
+    assert (state / "manifest.next").is_file()
 
     recovered = build_into(site, site / "_site", jobs=1)
     assert recovered.written == 0
     assert not (state / "journal.json").exists()
-    assert not (state / "manifest.next.json").exists()
+    assert not (state / "manifest.next").exists()
     cold = tmp_path / "cold"
     shutil.copytree(site, cold, ignore=shutil.ignore_patterns("_site", "._site*"))
     build_into(cold, cold / "_site", jobs=1)
@@ -220,10 +221,10 @@ def test_new_author_renders_author_list(tmp_path: Path, monkeypatch: pytest.Monk
 
 def _list_in_manifest(site: Path, relative: str) -> Path:
     """Add ``relative`` to the manifest of the site's last build, as someone editing the state folder would; return the manifest."""
-    manifest_path = site / "._site.bibfolio/manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["files"][relative] = ["0", "0"]
-    manifest_path.write_text(json.dumps(manifest))
+    manifest_path = site / "._site.bibfolio/manifest"
+    manifest = Manifest.parse(manifest_path.read_bytes())
+    manifest.files[relative] = ("0", "0")
+    manifest.write(manifest_path)
     return manifest_path
 
 
@@ -239,7 +240,7 @@ def test_manifest_path_outside_output_kept(tmp_path: Path) -> None:
 
     assert not result.swapped
     assert outside.read_text() == "keep me"
-    assert "../../outside.txt" not in json.loads(manifest_path.read_text())["files"]
+    assert "../../outside.txt" not in Manifest.parse(manifest_path.read_bytes()).files
 
 
 def test_manifest_path_through_link_kept(tmp_path: Path) -> None:
@@ -257,14 +258,37 @@ def test_manifest_path_through_link_kept(tmp_path: Path) -> None:
     assert not result.swapped
     assert (victim / "v.txt").read_text() == "keep me"
 
-def test_malformed_manifest_means_full_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"bibfolio-manifest 2\nindex.html\0abc\0",
+        b"bibfolio-manifest 2\nindex.html\0abc\0def",
+        b'{"version": 1, "files": {"index.html": ["abc", "def"]}}',
+    ],
+    ids=["truncated", "no-final-nul", "earlier-json"],
+)
+def test_malformed_manifest_means_full_build(tmp_path: Path, data: bytes) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
-    manifest_path = site / "._site.bibfolio/manifest.json"
-    manifest_path.write_text(json.dumps({"version": 1, "files": [1, 2]}))
+    (site / "._site.bibfolio/manifest").write_bytes(data)
     _edit(site, "retitle", 1)
 
     result = build_into(site, site / "_site", jobs=1)
 
     assert result.swapped
     assert result.written == result.files
+
+
+def test_manifest_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import writing
+
+    # Several pieces, so that the joins between them are read back too.
+    monkeypatch.setattr(writing, "_MANIFEST_PIECE", 2)
+    files = {"b/index.html": ("f1", "d1"), "a/Ünïcode é.html": ("f2", "d2"), "c.bib": ("f3", "d3"), "static/x y.css": ("f4", "d4"), "z": ("f5", "d5")}
+    manifest = Manifest(dict(files))
+    manifest.write(tmp_path / "manifest")
+
+    read = Manifest.parse((tmp_path / "manifest").read_bytes())
+    assert read.files == files
+    assert read.digest == manifest.digest
+    assert list(read.files) == sorted(files)

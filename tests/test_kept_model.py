@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from generator import incremental
 from generator.build import BuildResult
 from generator.diagnostics import BuildFailed
+from generator.writing import Manifest
 
 from .conftest import build_into, copy_demo, record_rendered
 
@@ -181,9 +182,11 @@ def test_damaged_model_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixtu
 def test_model_of_other_output_is_ignored(tmp_path: Path) -> None:
     site = copy_demo(tmp_path)
     build_into(site, site / "_site", jobs=1)
-    manifest = site / "._site.bibfolio/manifest.json"
+    path = site / "._site.bibfolio/manifest"
     # Valid, but not the manifest the model was kept with: as after a build that published and then died.
-    manifest.write_bytes(manifest.read_bytes().replace(b'"files":{', b'"files": {', 1))
+    manifest = Manifest.parse(path.read_bytes())
+    manifest.files["index.html"] = ("0", manifest.files["index.html"][1])
+    manifest.write(path)
     _edit(site, "retitle", HEBBIAN, 1)
     result = build_into(site, site / "_site", jobs=1)
     assert not result.model_kept
@@ -286,3 +289,4 @@ def test_record_keeps_its_entry_through_any_shared_key(tmp_path: Path) -> None:
     assert not split.model_kept
     assert (site / "_site/papers/shared-title/index.html").is_file()
     assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold2"))
+
