@@ -37,7 +37,9 @@ from .incremental import SnapshotWriter, update_model, worth_reading
 from .patching import Subject
 from .snapshot import EditBatch, History, ModelFiles, Snapshot, release
 from .venues import VenueAliases
-from .rendering import DEFAULT_TEMPLATES, TEMPLATE_FOR, PagePlan, RenderError, Renderer, plan_pages
+from .rendering import (
+    DEFAULT_TEMPLATES, SITE_PLANS, TEMPLATE_FOR, PagePlan, RenderError, Renderer, paper_plans, plan_pages, plan_subjects, venue_year_plans,
+)
 from .search_index import IndexFiles, build_search_index, update_search_index
 from .writing import ForeignOutput, Manifest, OutputBusy, OutputState, Publisher, content_digest
 
@@ -287,7 +289,13 @@ def _build(run: _Run) -> BuildResult:
     if model is None:
         model = _ModelUpdate(_load_everything(run), None, None, [], None, files, settings)
     site = model.snapshot.site
-    plans = plan_files(site, config, report)
+    updated = edits = None
+    if model.before is not None and previous is not None:
+        with timer.phase("index"):
+            updated = update_search_index(site, config, model.before, _PublishedFiles(config.output_dir, previous))
+        if updated is not None:
+            edits = _plan_edits(site, model, previous)
+    plans = edits.plans if edits is not None else plan_files(site, config, report)
     _fail_on_problems(report, run.strict)
 
     # The search index is computed in a forked process while files are planned
@@ -295,15 +303,46 @@ def _build(run: _Run) -> BuildResult:
     # the render pool starts its threads, because a child forked while a thread
     # runs may inherit locks that the thread holds.
     with timer.phase("index"):
-        updated = None
-        if model.before is not None and previous is not None:
-            updated = update_search_index(site, config, model.before, _PublishedFiles(config.output_dir, previous))
         index = _SearchIndexJob(site, config, parallel=jobs > 1 and len(site.papers) >= _PARALLEL_INDEX, files=updated)
     try:
-        return _plan_and_render(run, model, plans, index, previous)
+        return _plan_and_render(run, model, plans, edits, index, previous)
     except BaseException:
         index.cancel()
         raise
+
+
+@dataclass
+class _EditPlan:
+    """The files that edits applied in place may change, planned without planning the whole site."""
+
+    plans: list[PagePlan]
+    """The files of the whole site, and those that show a subject the edits changed."""
+    removed: set[str]
+    """Files of the previous build that the edited subjects no longer have."""
+
+
+def _plan_edits(site: Site, model: "_ModelUpdate", previous: Manifest) -> _EditPlan | None:
+    """Plan the files that edits applied in place may change; None when one of their new paths clashes with another file."""
+    assert model.dirty is not None and model.before is not None
+    dirty = model.dirty
+    plans = [*SITE_PLANS, *plan_subjects(site, dirty)]
+    paths = {plan.output_path for plan in plans}
+
+    # An edit may rename a paper's page, and empty or start a venue year.
+    earlier = {plan.output_path for paper in model.before if ("paper", paper.key) in dirty for plan in paper_plans(paper)}
+    venues = {venue.key: venue for venue in site.venues}
+    for family, key in dirty:
+        venue_key, _, year = key.rpartition("/")
+        if family == "venue_year" and venue_key in venues:
+            earlier.update(plan.output_path for plan in venue_year_plans(venues[venue_key], int(year)))
+    removed = {path for path in earlier - paths if path in previous.files}
+
+    # A paper whose slug changed must not take the page of another paper. Every
+    # path under papers/ is a lower-case slug, so no two differ only in case.
+    renamed = (plan.output_path for plan in plans if plan.kind == "paper" and plan.output_path not in earlier)
+    if any(path in previous.files for path in renamed):
+        return None
+    return _EditPlan(plans, removed)
 
 
 def _update_kept_model(run: _Run, files: ModelFiles, previous: Manifest, settings: str) -> "_ModelUpdate | None":
@@ -359,8 +398,13 @@ class _ModelUpdate:
     settings: str
 
 
-def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], index: "_SearchIndexJob", previous: Manifest | None) -> BuildResult:
-    """Plan, render and publish the files of a linked site; the caller stops ``index`` on failure."""
+def _plan_and_render(
+    run: _Run, model: _ModelUpdate, plans: list[PagePlan], edits: _EditPlan | None, index: "_SearchIndexJob", previous: Manifest | None
+) -> BuildResult:
+    """Plan, render and publish the files of a linked site; the caller stops ``index`` on failure.
+
+    ``plans`` lists every file of the site, or with ``edits`` only those that the edits may change.
+    """
     config, report, state, timer, jobs = run.config, run.report, run.state, run.timer, run.jobs
     snapshot, dirty = model.snapshot, model.dirty
     site = snapshot.site
@@ -383,7 +427,7 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
             if dirty is not None:
                 fingerprinter.seed(snapshot.paper_digests, snapshot.list_digests)
             todo = _files_to_render(plans, previous, fingerprinter, fingerprints, dirty)
-    publisher = Publisher(state, previous, len(plans), len(todo))
+    publisher = Publisher(state, previous, len(plans) if edits is None or previous is None else len(previous.files), len(todo))
     writer = SnapshotWriter(model.files, snapshot, model.history, model.batch, fingerprinter, model.settings)
     manifest = Manifest()
     staged: list[str] = []
@@ -415,11 +459,16 @@ def _plan_and_render(run: _Run, model: _ModelUpdate, plans: list[PagePlan], inde
                 if wrote:
                     staged.append(path)
             # Files neither rendered nor computed in this build are kept as the previous build left them.
-            for path in chain((plan.output_path for plan in plans), index_files.paths):
-                if path not in manifest.files and path not in extra:
-                    assert previous is not None
-                    manifest.files[path] = previous.files[path]
-                    publisher.carry_over(path)
+            if edits is None:
+                kept = [path for path in chain((plan.output_path for plan in plans), index_files.paths) if path not in manifest.files and path not in extra]
+            else:
+                assert previous is not None
+                gone = edits.removed.union(index_files.removed)
+                kept = [path for path in previous.files if path not in manifest.files and path not in extra and path not in gone]
+            if kept:
+                assert previous is not None
+                manifest.files.update((path, previous.files[path]) for path in kept)
+                publisher.carry_over_all(kept)
             for path, data in extra.items():
                 manifest.files[path] = (extra_digests[path], extra_digests[path])
                 if path in extra_todo:

@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import json
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Collection, Iterator, Mapping, NamedTuple
 
 import jinja2
 import jinja2.meta
@@ -95,42 +95,94 @@ def bib_path(folder: str, slug: str) -> str:
     return f"{folder}{slug}.bib"
 
 
+SITE_PLANS = (
+    PagePlan("index.html", "home"),
+    PagePlan("404.html", "not_found"),
+    PagePlan("search/index.html", "search"),
+    PagePlan("authors/index.html", "author_list"),
+    PagePlan("venues/index.html", "venue_list"),
+    PagePlan("papers/index.html", "paper_list"),
+    PagePlan("bibliography.bib", "bib_site"),
+)
+"""The pages and exports of the whole site, one of each."""
+
+
 def plan_pages(site: Site) -> list[PagePlan]:
     """List every page and export of the site, in a stable order."""
-    plans = [
-        PagePlan("index.html", "home"),
-        PagePlan("404.html", "not_found"),
-        PagePlan("search/index.html", "search"),
-        PagePlan("authors/index.html", "author_list"),
-        PagePlan("venues/index.html", "venue_list"),
-        PagePlan("papers/index.html", "paper_list"),
-        PagePlan("bibliography.bib", "bib_site"),
-    ]
+    plans = list(SITE_PLANS)
     for paper in site.papers:
-        folder = paper_path(paper)
-        source = str(paper.location)
-        plans.append(PagePlan(folder + "index.html", "paper", paper.key, source))
-        plans.append(PagePlan(bib_path(folder, paper.slug), "bib_paper", paper.key, source))
+        plans.extend(paper_plans(paper))
+    for author in site.authors:
+        plans.extend(_author_plans(author))
+    for venue in site.venues:
+        plans.extend(_venue_plans(venue))
+        for year in venue.years():
+            plans.extend(venue_year_plans(venue, year))
+    return plans
+
+
+def plan_subjects(site: Site, subjects: Collection[tuple[str, str]]) -> list[PagePlan]:
+    """List the pages and exports that show the given subjects, as ``plan_pages`` plans them.
+
+    A subject is a page family (``paper``, ``author``, ``venue`` or
+    ``venue_year``) and the key of what it shows. A subject that the site
+    does not have, such as a venue year without papers, has no pages.
+    """
+    wanted: dict[str, set[str]] = {}
+    for family, key in subjects:
+        wanted.setdefault(family, set()).add(key)
+    plans: list[PagePlan] = []
+    if "paper" in wanted:
+        for paper in site.papers:
+            if paper.key in wanted["paper"]:
+                plans.extend(paper_plans(paper))
+    if "author" in wanted:
+        for author in site.authors:
+            if author.key in wanted["author"]:
+                plans.extend(_author_plans(author))
+    venue_years = wanted.get("venue_year", set())
+    for venue in site.venues:
+        if venue.key in wanted.get("venue", ()):
+            plans.extend(_venue_plans(venue))
+        for year in venue.years() if any(key.startswith(f"{venue.key}/") for key in venue_years) else ():
+            if f"{venue.key}/{year}" in venue_years:
+                plans.extend(venue_year_plans(venue, year))
+    return plans
+
+
+def paper_plans(paper: Paper) -> tuple[PagePlan, PagePlan]:
+    """Return the page and the .bib export of one paper."""
+    folder = paper_path(paper)
+    source = str(paper.location)
+    return PagePlan(folder + "index.html", "paper", paper.key, source), PagePlan(bib_path(folder, paper.slug), "bib_paper", paper.key, source)
+
+
+def _author_plans(author: Author) -> list[PagePlan]:
+    folder = author_path(author)
     # A page and its .bib export share one source string: at 100,000 papers
     # there are half a million plans.
-    for author in site.authors:
-        folder = author_path(author)
-        source = f"author '{author.display}'"
-        plans.append(PagePlan(folder + "index.html", "author", author.key, source))
-        if author.papers:
-            plans.append(PagePlan(bib_path(folder, author.slug), "bib_author", author.key, source))
-    for venue in site.venues:
-        folder = venue_path(venue)
-        source = f"venue '{venue.name}'"
-        plans.append(PagePlan(folder + "index.html", "venue", venue.key, source))
-        plans.append(PagePlan(bib_path(folder, venue.slug), "bib_venue", venue.key, source))
-        for year in venue.years():
-            year_folder = venue_path(venue, year)
-            subject = f"{venue.key}/{year}"
-            year_source = f"{source} {year}"
-            plans.append(PagePlan(year_folder + "index.html", "venue_year", subject, year_source))
-            plans.append(PagePlan(bib_path(year_folder, f"{venue.slug}-{year}"), "bib_venue_year", subject, year_source))
+    source = f"author '{author.display}'"
+    plans = [PagePlan(folder + "index.html", "author", author.key, source)]
+    if author.papers:
+        plans.append(PagePlan(bib_path(folder, author.slug), "bib_author", author.key, source))
     return plans
+
+
+def _venue_plans(venue: Venue) -> tuple[PagePlan, PagePlan]:
+    folder = venue_path(venue)
+    source = f"venue '{venue.name}'"
+    return PagePlan(folder + "index.html", "venue", venue.key, source), PagePlan(bib_path(folder, venue.slug), "bib_venue", venue.key, source)
+
+
+def venue_year_plans(venue: Venue, year: int) -> tuple[PagePlan, PagePlan]:
+    """Return the page and the .bib export of one year of a venue."""
+    folder = venue_path(venue, year)
+    subject = f"{venue.key}/{year}"
+    source = f"venue '{venue.name}' {year}"
+    return (
+        PagePlan(folder + "index.html", "venue_year", subject, source),
+        PagePlan(bib_path(folder, f"{venue.slug}-{year}"), "bib_venue_year", subject, source),
+    )
 
 
 class Renderer:

@@ -90,6 +90,8 @@ class IndexFiles(NamedTuple):
     """Output path and bytes of each file computed, which is every file after a full computation."""
     paths: list[str]
     """Output path of every file of the index, including those kept from the previous build."""
+    removed: tuple[str, ...] = ()
+    """Output paths of files of the previous build's index that this index does not have."""
 
 
 class PreviousFiles(Protocol):
@@ -196,7 +198,8 @@ def update_search_index(site: Site, config: SiteConfig, before: list[Paper], pre
     paths = [MANIFEST_PATH, *map(_chunk_path, range(_chunk_count(len(papers)))), *map(_shard_path, sorted(shards))]
     if any(path not in files and path not in previous for path in paths):
         return None
-    return IndexFiles(files, paths)
+    removed = tuple(_shard_path(name) for name in sorted(set(manifest["shards"]) - shards))
+    return IndexFiles(files, paths, removed)
 
 
 def _shard_path(name: str) -> str:

@@ -290,3 +290,22 @@ def test_record_keeps_its_entry_through_any_shared_key(tmp_path: Path) -> None:
     assert (site / "_site/papers/shared-title/index.html").is_file()
     assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold2"))
 
+
+def test_title_taking_another_papers_slug_fails(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    # Two records with one title: one keeps the bare slug, the other gets a suffix.
+    _set_line(site, RECORDS[1], "title", '"Shared Title"')
+    _set_line(site, RECORDS[2], "title", '"Shared Title"')
+    first = build_into(site, site / "_site", jobs=1)
+    assert first.site is not None
+    suffixed = next(paper.slug for paper in first.site.papers if paper.slug.startswith("shared-title-"))
+    before = _tree(site / "_site")
+
+    # A third title whose own slug is that suffixed slug.
+    _set_line(site, RECORDS[3], "title", '"' + suffixed.replace("-", " ") + '"')
+    with pytest.raises(BuildFailed) as failure:
+        build_into(site, site / "_site", jobs=1)
+
+    messages = [d.message for d in failure.value.report.errors]
+    assert any(f"would both write papers/{suffixed}/index.html" in message for message in messages), messages
+    assert _tree(site / "_site") == before
