@@ -6,6 +6,7 @@ to an exit code.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -154,6 +155,11 @@ def build(
 
     _setup_logging(verbose, quiet)
     started = time.perf_counter()
+    # The build turns the cycle collector off and back on as it found it. Turned
+    # back on, its first pass would scan every object of the model, which the
+    # build allocated without one pass: 0.2 s after a rebuild of 10,000 papers.
+    # The process ends right after the build, so the collector stays off.
+    gc.disable()
     try:
         overrides: dict[str, object] = {}
         if base_url is not None:
