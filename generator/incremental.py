@@ -114,6 +114,9 @@ class SnapshotWriter:
     pages are rendered (``start``). Otherwise only the history grows by this
     build's edits. ``commit`` binds the result to the manifest just
     published; until then the files of the previous build stay in place.
+
+    A site without YAML paper records keeps no model: only edits of such
+    records are applied in place, and adding one loads everything.
     """
 
     def __init__(self, files: ModelFiles, snapshot: Snapshot, history: History | None, batch: EditBatch, fingerprinter: Fingerprinter, settings: str) -> None:
@@ -122,6 +125,7 @@ class SnapshotWriter:
         self.snapshot = snapshot
         self.settings = settings
         self.fingerprinter = fingerprinter
+        self.useful = bool(snapshot.merge.yaml_records)
         if history is not None and history.edits + len(batch) <= _MAX_HISTORY:
             self.history: History | None = History(history.base, {}, [], [*history.batches, batch] if batch else history.batches)
         else:
@@ -133,7 +137,7 @@ class SnapshotWriter:
 
     def start(self) -> None:
         """Start writing a new base if there is one to write; the model must not change from now on."""
-        if self.history is not None:
+        if self.history is not None or not self.useful:
             return
         self._started = True
         # A copy, because the main thread may still fingerprint files with the original.
@@ -158,6 +162,10 @@ class SnapshotWriter:
 
     def commit(self, manifest: str) -> None:
         """Bind the model to the published ``manifest`` and put it in place."""
+        if not self.useful:
+            # A model kept by an earlier build no longer matches the published output.
+            self.files.remove()
+            return
         if self.history is None and not self._started:
             # Rendering ended before it called start: write the base now.
             self._write(self.fingerprinter)

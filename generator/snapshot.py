@@ -148,6 +148,11 @@ class ModelFiles:
         os.replace(draft, self.history)
         return True
 
+    def remove(self) -> None:
+        """Remove the base, the history and any draft, so that the next build loads everything."""
+        for path in (self.base, self.history, self.base_draft):
+            path.unlink(missing_ok=True)
+
     def discard_draft(self) -> None:
         """Remove a drafted base that will not be committed."""
         try:

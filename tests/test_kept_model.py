@@ -309,3 +309,21 @@ def test_title_taking_another_papers_slug_fails(tmp_path: Path) -> None:
     messages = [d.message for d in failure.value.report.errors]
     assert any(f"would both write papers/{suffixed}/index.html" in message for message in messages), messages
     assert _tree(site / "_site") == before
+
+
+def test_site_without_yaml_records_keeps_no_model(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    state = site / "._site.bibfolio"
+    build_into(site, site / "_site", jobs=1)
+    assert (state / "model.pickle").is_file()
+    assert (state / "model-edits.pickle").is_file()
+
+    # With only .bib entries left, no edit can be applied in place, so the model is removed.
+    for record in (site / "content/papers").glob("*.yaml"):
+        record.unlink()
+    result = build_into(site, site / "_site", jobs=1)
+
+    assert result.papers > 0
+    assert not (state / "model.pickle").exists()
+    assert not (state / "model-edits.pickle").exists()
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
