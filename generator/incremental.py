@@ -44,7 +44,7 @@ def worth_reading(inputs: Inputs, history: History) -> bool:
 
 
 class ModelEdit(NamedTuple):
-    """What applying one build's edits to a kept model changed."""
+    """The changes that applying one build's edits made to a kept model."""
 
     dirty: set[Subject]
     """The subjects whose pages show something that changed; none when no content file did."""
