@@ -293,9 +293,10 @@ def _build(run: _Run) -> BuildResult:
     if model.before is not None and previous is not None:
         with timer.phase("index"):
             updated = update_search_index(site, config, model.before, _PublishedFiles(config.output_dir, previous))
-        if updated is not None:
+    with timer.phase("plan"):
+        if updated is not None and previous is not None:
             edits = _plan_edits(site, model, previous)
-    plans = edits.plans if edits is not None else plan_files(site, config, report)
+        plans = edits.plans if edits is not None else plan_files(site, config, report)
     _fail_on_problems(report, run.strict)
 
     # The search index is computed in a forked process while files are planned
