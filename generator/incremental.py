@@ -49,6 +49,7 @@ class ModelEdit(NamedTuple):
     dirty: set[Subject]
     """The subjects whose pages show something that changed; none when no content file did."""
     batch: EditBatch
+    """The records this build applied, to be added to the history."""
     before: list[Paper]
     """The papers of the previous build, in site order."""
 

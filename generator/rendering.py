@@ -144,7 +144,9 @@ def plan_subjects(site: Site, subjects: Collection[tuple[str, str]]) -> list[Pag
     for venue in site.venues:
         if venue.key in wanted.get("venue", ()):
             plans.extend(_venue_plans(venue))
-        for year in venue.years() if any(key.startswith(f"{venue.key}/") for key in venue_years) else ():
+        if not any(key.startswith(f"{venue.key}/") for key in venue_years):
+            continue
+        for year in venue.years():
             if f"{venue.key}/{year}" in venue_years:
                 plans.extend(venue_year_plans(venue, year))
     return plans
