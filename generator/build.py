@@ -80,9 +80,14 @@ class BuildResult:
     output_dir: Path | None = None
 
 
+# The order of the phase table. The search index is computed beside planning
+# and rendering, and a build after edits updates it before planning.
+_PHASES = ("load", "model", "index", "plan", "render", "write")
+
+
 class _Timer:
     def __init__(self) -> None:
-        self.phases: dict[str, float] = {}
+        self.phases: dict[str, float] = dict.fromkeys(_PHASES, 0.0)
         self.peak_memory: dict[str, int] = {}
 
     def phase(self, name: str) -> "_Phase":
