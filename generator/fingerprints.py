@@ -10,6 +10,7 @@ a mapping.
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from typing import Any, Iterable, Mapping
 
 from . import __version__
@@ -78,9 +79,6 @@ class Fingerprinter:
         self.settings = _digest(__version__, settings)
         self.template_digests = template_digests
         self.template_of = template_of
-        self.authors = {author.key: author for author in site.authors}
-        self.venues = {venue.key: venue for venue in site.venues}
-        self.papers = {paper.key: paper for paper in site.papers}
         self._paper_digests: dict[str, str] = {}
         self._list_digests: dict[str, str] = {}
         self._subject_digests: dict[tuple[str, str], str] = {}
@@ -117,6 +115,26 @@ class Fingerprinter:
     def _papers(self, papers: Iterable[Paper]) -> str:
         return _digest(*(self._paper_digest(paper) for paper in papers))
 
+    @cached_property
+    def _all_papers(self) -> str:
+        """Digest of every paper, which each page listing the whole site shows."""
+        return self._papers(self.site.papers)
+
+    @cached_property
+    def papers(self) -> dict[str, Paper]:
+        """The site's papers by key."""
+        return {paper.key: paper for paper in self.site.papers}
+
+    @cached_property
+    def authors(self) -> dict[str, Author]:
+        """The site's authors by key."""
+        return {author.key: author for author in self.site.authors}
+
+    @cached_property
+    def venues(self) -> dict[str, Venue]:
+        """The site's venues by key."""
+        return {venue.key: venue for venue in self.site.venues}
+
     def _list_digest(self, kind: str) -> str:
         """Return a digest of what a page listing the whole site shows."""
         digest = self._list_digests.get(kind)
@@ -128,7 +146,7 @@ class Fingerprinter:
                 digest = _digest(*(f"{_venue_digest(v)}:{len(v.papers)}" for v in site.venues))
             else:
                 owners = _digest(*(a.key for a in site.owners))
-                digest = _digest(self._papers(site.papers), self._list_digest("author_list"), self._list_digest("venue_list"), owners)
+                digest = _digest(self._all_papers, self._list_digest("author_list"), self._list_digest("venue_list"), owners)
             self._list_digests[kind] = digest
         return digest
 

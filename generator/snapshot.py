@@ -29,7 +29,7 @@ import os
 import pickle
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from .changes import Signature
 from .diagnostics import Diagnostic
@@ -40,7 +40,7 @@ from .venues import VenueAliases
 
 logger = logging.getLogger(__name__)
 
-_BASE_MAGIC = b"bibfolio-model-1 "
+_BASE_MAGIC = b"bibfolio-model-2 "
 _HISTORY_MAGIC = b"bibfolio-model-edits-1 "
 _SIGNATURE_BYTES = 32
 _DIGEST_BYTES = 16
@@ -235,22 +235,18 @@ class _HashingFile:
         return self.file.write(data)
 
 
-def _reference(kind: str, index: int) -> tuple[str, int]:
-    """Stand for the object at ``index`` of one list of the model until the lists are linked again."""
-    return (kind, index)
-
-
 class _Pickler(pickle.Pickler):
-    """Pickles objects of the model, writing the ones in ``links`` as references."""
+    """Pickles objects of the model, writing the ones in ``links`` as their positions in their lists."""
 
-    def __init__(self, file: _HashingFile, links: dict[int, tuple[str, int]]) -> None:
+    def __init__(self, file: _HashingFile, links: dict[int, int]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._links = links
 
     # Called for instances of classes only, not for strings, lists and such, which are most objects.
     def reducer_override(self, obj: object) -> Any:
-        link = self._links.get(id(obj))
-        return NotImplemented if link is None else (_reference, link)
+        position = self._links.get(id(obj))
+        # Unpickled by calling int(position): a call into C, where a Python function would cost a frame each.
+        return NotImplemented if position is None else (int, (position,))
 
 
 def _dump_model(snapshot: Snapshot, file: _HashingFile) -> None:
@@ -258,12 +254,15 @@ def _dump_model(snapshot: Snapshot, file: _HashingFile) -> None:
 
     Papers, authors and venues refer to each other, and pickling such a
     graph as it is would recurse through all of it. So each list is
-    pickled on its own, with references to the others by position.
+    pickled on its own, with references to the others by position. Each
+    field refers to one kind of object (``Paper.people`` to authors,
+    ``Paper.venue_series`` to a venue, ``papers`` to papers), so a
+    position alone identifies the object it stands for.
     """
     site = snapshot.site
-    papers = {id(paper): ("p", index) for index, paper in enumerate(site.papers)}
-    people = {id(author): ("a", index) for index, author in enumerate(site.authors)}
-    people.update((id(venue), ("v", index)) for index, venue in enumerate(site.venues))
+    papers = {id(paper): index for index, paper in enumerate(site.papers)}
+    people = {id(author): index for index, author in enumerate(site.authors)}
+    people.update((id(venue), index) for index, venue in enumerate(site.venues))
     rest = {item.name: getattr(snapshot, item.name) for item in fields(snapshot) if item.name != "site"}
     _Pickler(file, {}).dump(rest)
     _dump_in_chunks(file, people, site.papers)
@@ -272,7 +271,7 @@ def _dump_model(snapshot: Snapshot, file: _HashingFile) -> None:
     _Pickler(file, people).dump(site.owners)
 
 
-def _dump_in_chunks(file: _HashingFile, links: dict[int, tuple[str, int]], items: list[Any]) -> None:
+def _dump_in_chunks(file: _HashingFile, links: dict[int, int], items: list[Any]) -> None:
     # A pickler remembers every object it wrote: one per chunk bounds that memory.
     starts = range(0, len(items), _CHUNK)
     pickle.dump(len(starts), file)
@@ -294,19 +293,17 @@ def _load_model(data: bytes) -> Snapshot:
     authors = _load_in_chunks(stream)
     venues = pickle.load(stream)
     owners = pickle.load(stream)
-    by_kind: dict[str, list[Any]] = {"p": papers, "a": authors, "v": venues}
-
-    def resolve(reference: Any) -> Any:
-        # What _reference left in place of an object: ("a", 12) for the thirteenth author.
-        return by_kind[reference[0]][reference[1]]
-
+    # Positions stand in for the linked objects until here: 12 in Paper.people is the thirteenth author.
+    author_at: Callable[[Any], Any] = authors.__getitem__
+    venue_at: Callable[[Any], Any] = venues.__getitem__
+    paper_at: Callable[[Any], Any] = papers.__getitem__
     for paper in papers:
-        paper.people = [resolve(reference) for reference in paper.people]
+        paper.people = list(map(author_at, paper.people))
         if paper.venue_series is not None:
-            paper.venue_series = resolve(paper.venue_series)
+            paper.venue_series = venue_at(paper.venue_series)
     for group in (*authors, *venues):
-        group.papers = [resolve(reference) for reference in group.papers]
-    site = Site(papers=papers, authors=authors, venues=venues, owners=[resolve(reference) for reference in owners])
+        group.papers = list(map(paper_at, group.papers))
+    site = Site(papers=papers, authors=authors, venues=venues, owners=list(map(author_at, owners)))
     return Snapshot(site=site, **rest)
 
 

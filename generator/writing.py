@@ -398,7 +398,8 @@ class Publisher:
             return
         assert self.previous is not None
         removed = []
-        for relative in sorted(set(self.previous.files) - set(manifest.files)):
+        files = manifest.files
+        for relative in sorted(path for path in self.previous.files if path not in files):
             try:
                 check_output_path(relative)
             except UnsafePath:
