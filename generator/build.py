@@ -339,7 +339,7 @@ def _plan_edits(site: Site, model: "_ModelUpdate", previous: Manifest) -> _EditP
     venues = {venue.key: venue for venue in site.venues}
     for family, key in dirty:
         venue_key, _, year = key.rpartition("/")
-        if family == "venue_year" and venue_key in venues:
+        if family == "venue_year" and venue_key in venues and year.isdigit():
             earlier.update(plan.output_path for plan in venue_year_plans(venues[venue_key], int(year)))
     removed = {path for path in earlier - paths if path in previous.files}
 

@@ -51,13 +51,15 @@ def patch_site(snapshot: Snapshot, edits: dict[str, Paper], papers: dict[str, Pa
         if not _replace(snapshot, path, (found[1], keys), old, new):
             return None
         papers[new.key] = new
-        if not _author_names_kept(new):
+        if not _author_names_kept(new) or not _venue_name_kept(new, snapshot.aliases):
             return None
         dirty.add(("paper", new.key))
         dirty.update(("author", author.key) for author in new.people)
         if new.venue_series is not None:
             venue_key = new.venue_series.key
-            dirty.update({("venue", venue_key), ("venue_year", f"{venue_key}/{old.year}"), ("venue_year", f"{venue_key}/{new.year}")})
+            dirty.add(("venue", venue_key))
+            # A paper without a year is on no year page of its venue.
+            dirty.update(("venue_year", f"{venue_key}/{year}") for year in (old.year, new.year) if year)
     return dirty
 
 
@@ -169,6 +171,24 @@ def _swap_in(lists: Iterable[list[Paper]], old: Paper, new: Paper) -> bool:
             del papers[index]
             insort(papers, new, key=lambda paper: paper.sort_key)
     return True
+
+
+def _venue_name_kept(paper: Paper, aliases: VenueAliases) -> bool:
+    """Tell whether the venue of ``paper`` still takes its name from text that gives the same name.
+
+    A venue is named after the venue text of its first paper in site
+    order, so an edit of that text, or one that moves another paper to
+    the front, may rename the venue and move its page.
+    """
+    venue = paper.venue_series
+    if venue is None:
+        return True
+    first = venue.papers[0].venue
+    try:
+        series = aliases.series_for(first.plain if first is not None else "")
+    except ValueError:
+        return False
+    return (series.name, series.full_name) == (venue.name, venue.full_name)
 
 
 def _author_names_kept(paper: Paper) -> bool:

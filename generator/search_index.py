@@ -143,8 +143,9 @@ def update_search_index(site: Site, config: SiteConfig, before: list[Paper], pre
     id or content changed are the ids where the two builds hold different
     objects. Returns None when computing the whole index is the better
     choice: too many documents changed, the number of papers differs, or a
-    previous file is missing or differs from what the previous build
-    published.
+    file that the update reads is missing or differs from what the
+    previous build published. Files it keeps are only checked against the
+    previous build's manifest, so a file deleted by hand stays missing.
     """
     if len(before) != len(site.papers):
         return None

@@ -18,7 +18,7 @@ from generator.build import BuildResult
 from generator.diagnostics import BuildFailed
 from generator.writing import Manifest
 
-from .conftest import build_into, copy_demo, record_rendered
+from .conftest import build_into, copy_demo, make_site, record_rendered
 
 HEBBIAN = "content/papers/hebbian-deep-learning-without-feedback.yaml"
 RECORDS = [
@@ -327,3 +327,56 @@ def test_site_without_yaml_records_keeps_no_model(tmp_path: Path) -> None:
     assert not (state / "model.pickle").exists()
     assert not (state / "model-edits.pickle").exists()
     assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def _venue_site(root: Path, first_year: str = "year: 2020\n") -> Path:
+    """Write a site of two papers in one venue that is not in the built-in table; the newer one names it."""
+    record = "title: {title}\nauthors:\n  - Ada Lovelace\nvenue: Journal of Foo Studies\n{year}type: article\n"
+    return make_site(
+        root,
+        {
+            "site.yaml": "title: Venues\n",
+            "content/papers/one.yaml": record.format(title="First Paper About Foo", year=first_year),
+            "content/papers/two.yaml": record.format(title="Second Paper About Bar", year="year: 2019\n"),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "line", "value"),
+    [
+        # The newest paper's venue text names the venue: a new spelling renames it.
+        ("one.yaml", "venue", "The Journal of Foo Studies"),
+        # The other paper becomes the newest, so its spelling names the venue.
+        ("two.yaml", "venue", "The Journal of Foo Studies"),
+    ],
+    ids=["first-paper-renames", "second-paper-spelling"],
+)
+def test_venue_rename_loads_everything(tmp_path: Path, record: str, line: str, value: str) -> None:
+    site = _venue_site(tmp_path / "site")
+    build_into(site, site / "_site", jobs=1)
+    _set_line(site, f"content/papers/{record}", line, value)
+    if record == "two.yaml":
+        build_into(site, site / "_site", jobs=1)
+        _set_line(site, "content/papers/two.yaml", "year", "2021")
+
+    result = build_into(site, site / "_site", jobs=1)
+
+    assert not result.model_kept
+    assert (site / "_site/venues/the-journal-of-foo-studies/index.html").is_file()
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+
+def test_edit_of_undated_paper_keeps_model(tmp_path: Path) -> None:
+    site = _venue_site(tmp_path / "site", first_year="")
+    build_into(site, site / "_site", jobs=1)
+
+    _set_line(site, "content/papers/one.yaml", "title", "First Paper About Foo, Retitled")
+    result = build_into(site, site / "_site", jobs=1)
+    assert result.model_kept
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold"))
+
+    _set_line(site, "content/papers/one.yaml", "year", "2018")
+    build_into(site, site / "_site", jobs=1)
+    assert (site / "_site/venues/journal-of-foo-studies/2018/index.html").is_file()
+    assert _tree(site / "_site") == _tree(_cold(site, tmp_path / "cold2"))
