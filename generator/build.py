@@ -433,7 +433,9 @@ def _plan_and_render(
             if dirty is not None:
                 fingerprinter.seed(snapshot.paper_digests, snapshot.list_digests)
             todo = _files_to_render(plans, previous, fingerprinter, fingerprints, dirty)
-    publisher = Publisher(state, previous, len(plans) if edits is None or previous is None else len(previous.files), len(todo))
+    # After edits, ``plans`` lists only the files they may change, so the previous output's file count is used.
+    total = len(previous.files) if edits is not None and previous is not None else len(plans)
+    publisher = Publisher(state, previous, total, len(todo))
     writer = SnapshotWriter(model.files, snapshot, model.history, model.batch, fingerprinter, model.settings)
     manifest = Manifest()
     staged: list[str] = []
@@ -468,18 +470,18 @@ def _plan_and_render(
             if edits is None:
                 paths = chain((plan.output_path for plan in plans), index_files.paths)
                 missing = [path for path in paths if path not in manifest.files and path not in extra]
-                kept = {}
+                carried = {}
                 if missing:
                     assert previous is not None
-                    kept = {path: previous.files[path] for path in missing}
+                    carried = {path: previous.files[path] for path in missing}
             else:
                 assert previous is not None
                 # Every file of the previous build but the few this one changes, copied without a Python loop over them.
-                kept = dict(previous.files)
+                carried = dict(previous.files)
                 for path in chain(edits.removed, index_files.removed, manifest.files, extra):
-                    kept.pop(path, None)
-            manifest.files.update(kept)
-            publisher.carry_over_all(kept.keys())
+                    carried.pop(path, None)
+            manifest.files.update(carried)
+            publisher.carry_over_all(carried.keys())
             for path, data in extra.items():
                 manifest.files[path] = (extra_digests[path], extra_digests[path])
                 if path in extra_todo:

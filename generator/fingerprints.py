@@ -79,6 +79,10 @@ class Fingerprinter:
         self.settings = _digest(__version__, settings)
         self.template_digests = template_digests
         self.template_of = template_of
+        # Built here, before render workers fork, so that they share one copy.
+        self.authors = {author.key: author for author in site.authors}
+        self.venues = {venue.key: venue for venue in site.venues}
+        self.papers = {paper.key: paper for paper in site.papers}
         self._paper_digests: dict[str, str] = {}
         self._list_digests: dict[str, str] = {}
         self._subject_digests: dict[tuple[str, str], str] = {}
@@ -119,21 +123,6 @@ class Fingerprinter:
     def _all_papers(self) -> str:
         """Digest of every paper, which each page listing the whole site shows."""
         return self._papers(self.site.papers)
-
-    @cached_property
-    def papers(self) -> dict[str, Paper]:
-        """The site's papers by key."""
-        return {paper.key: paper for paper in self.site.papers}
-
-    @cached_property
-    def authors(self) -> dict[str, Author]:
-        """The site's authors by key."""
-        return {author.key: author for author in self.site.authors}
-
-    @cached_property
-    def venues(self) -> dict[str, Venue]:
-        """The site's venues by key."""
-        return {venue.key: venue for venue in self.site.venues}
 
     def _list_digest(self, kind: str) -> str:
         """Return a digest of what a page listing the whole site shows."""

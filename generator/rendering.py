@@ -128,21 +128,21 @@ def plan_subjects(site: Site, subjects: Collection[tuple[str, str]]) -> list[Pag
     ``venue_year``) and the key of what it shows. A subject that the site
     does not have, such as a venue year without papers, has no pages.
     """
-    wanted: dict[str, set[str]] = {}
+    keys_by_family: dict[str, set[str]] = {}
     for family, key in subjects:
-        wanted.setdefault(family, set()).add(key)
+        keys_by_family.setdefault(family, set()).add(key)
     plans: list[PagePlan] = []
-    if "paper" in wanted:
+    if "paper" in keys_by_family:
         for paper in site.papers:
-            if paper.key in wanted["paper"]:
+            if paper.key in keys_by_family["paper"]:
                 plans.extend(paper_plans(paper))
-    if "author" in wanted:
+    if "author" in keys_by_family:
         for author in site.authors:
-            if author.key in wanted["author"]:
+            if author.key in keys_by_family["author"]:
                 plans.extend(_author_plans(author))
-    venue_years = wanted.get("venue_year", set())
+    venue_years = keys_by_family.get("venue_year", set())
     for venue in site.venues:
-        if venue.key in wanted.get("venue", ()):
+        if venue.key in keys_by_family.get("venue", ()):
             plans.extend(_venue_plans(venue))
         if not any(key.startswith(f"{venue.key}/") for key in venue_years):
             continue

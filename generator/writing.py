@@ -310,7 +310,7 @@ class OutputState:
         _remove_empty_folders(self.output_dir, deleted)
         if "manifest" in journal:
             # A journal of an earlier bibfolio release contains a JSON manifest, which
-            # this release does not read: without one, the next build renders everything.
+            # this release does not read. Without a manifest, the next build renders everything.
             self.manifest_path.unlink(missing_ok=True)
         elif self.next_manifest_path.exists():
             os.replace(self.next_manifest_path, self.manifest_path)
