@@ -36,6 +36,7 @@ SAMPLE_SECONDS = 0.1
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 # Nothing before or after the comment, so the rendered pages stay byte for byte the same.
 TEMPLATE_MARK = "{# template change made by bench/run.py #}"
+PROBE_FILES = 2000
 
 
 @dataclass
@@ -94,6 +95,8 @@ class SizeResult:
     hugo_output: TreeSize | None = None
     rebuilds: dict[str, Measurement | str] = field(default_factory=dict)
     """Rebuild name to its measurement, or to the reason it was skipped."""
+    create_micros: dict[str, float] = field(default_factory=dict)
+    """Cost of creating one empty file just before each timed step, in microseconds."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -214,6 +217,21 @@ def run_measured(command: list[str], cwd: Path, env: dict[str, str], log_dir: Pa
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         tree_rss_kib=tree_rss_kib,
     )
+
+
+def probe_file_creation(folder: Path, count: int = PROBE_FILES) -> float:
+    """Create ``count`` empty files in the new folder ``folder``; return microseconds per file.
+
+    Some file systems create files far more slowly for minutes after many
+    were deleted (ext4 without a journal skips recently freed inodes one by
+    one). The probe shows the state of the disk that a timed step met. Its
+    files are left in place, because deleting them would slow the next step.
+    """
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    for index in range(count):
+        os.close(os.open(folder / f"f{index}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    return (time.perf_counter() - started) / count * 1e6
 
 
 def measure_tree(root: Path) -> TreeSize:
@@ -387,6 +405,8 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
     del corpus
 
     command = [args.python, "-m", "generator", "build", "--config", str(site / "site.yaml"), "--out", str(out)]
+    probes = root / "probes"
+    result.create_micros["cold"] = probe_file_creation(probes / "cold")
     log(f"N={papers}: cold bibfolio build")
     result.cold = run_measured(command + (["--profile"] if profile else []), REPO_DIR, env, logs, "cold", args.timeout)
     if result.cold.ok:
@@ -394,13 +414,14 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
         log(f"  {result.cold.wall_seconds:.2f} s, {result.cold.max_rss_kib / 1024:.0f} MiB peak (largest process), "
             f"{result.output.files} files")
         copy_target = root / "out-copy"
+        result.create_micros["cp -r"] = probe_file_creation(probes / "cp")
         copy_started = time.perf_counter()
         copied = subprocess.run(["cp", "-r", str(out), str(copy_target)], capture_output=True, text=True)
         result.copy_seconds = time.perf_counter() - copy_started
         if copied.returncode != 0:
             result.copy_seconds = None
             result.notes.append(f"`cp -r` failed: {copied.stderr.strip()}")
-        shutil.rmtree(copy_target, ignore_errors=True)
+        # The copy stays until the end: deleting it now would slow the file creation of the steps after it.
     else:
         result.notes.append(report_failure(f"bibfolio cold build at N={papers}", result.cold))
 
@@ -408,6 +429,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
         log(f"N={papers}: Hugo build")
         hugo_env = dict(env, HUGO_CACHEDIR=str(root / "hugo-cache"))
         hugo_command = [hugo, "--source", str(root / "hugo"), "--destination", str(root / "hugo-out"), "--quiet"]
+        result.create_micros["Hugo"] = probe_file_creation(probes / "hugo")
         result.hugo = run_measured(hugo_command, root, hugo_env, logs, "hugo", args.timeout)
         if result.hugo.ok:
             result.hugo_output = measure_tree(root / "hugo-out")
@@ -533,6 +555,23 @@ def format_report(results: list[SizeResult], args: argparse.Namespace, hugo: str
                 ratio,
             ]
             lines.append("| " + " | ".join(cells) + " |")
+
+    steps = ["cold", "cp -r", "Hugo"]
+    lines += [
+        "",
+        "## Disk state before each timed step",
+        "",
+        f"Microseconds to create one empty file, from {PROBE_FILES:,} created just before the step. A figure far above",
+        "the others means that step met a slower disk, as on ext4 without a journal in the minutes after many",
+        "files were deleted; compare ratios only between steps that met the same state.",
+        "",
+        "| papers | " + " | ".join(steps) + " |",
+        "|---:|" + "---:|" * len(steps),
+    ]
+    for result in results:
+        cells = [str(result.papers)]
+        cells += [f"{result.create_micros[step]:.0f}" if step in result.create_micros else "n/a" for step in steps]
+        lines.append("| " + " | ".join(cells) + " |")
 
     lines += ["", "## bibfolio rebuilds into the same output folder (wall s)", "",
               "| papers | " + " | ".join(REBUILDS) + " |", "|---:|" + "---:|" * len(REBUILDS)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -24,3 +25,5 @@ def test_benchmark_smoke_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert "## bibfolio cold build" in report
     assert "Built 1000 papers" in report
     assert "no change: Built 1000 papers" in report
+    # The disk probe ran before the cold build and the copy; Hugo was skipped.
+    assert re.search(r"^\| 1000 \| \d+ \| \d+ \| n/a \|$", report, re.MULTILINE), report
