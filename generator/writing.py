@@ -329,6 +329,8 @@ class Publisher:
         total = max(1, files)
         self.swap = manifest is None or changed / total > SWAP_THRESHOLD
         self.stage_dir = state.swap_dir if self.swap else state.updates_dir
+        # Paths are joined as text: a build opens tens of thousands of files.
+        self._stage_prefix = os.path.join(self.stage_dir, "")
         # Folders of the staged output known to exist, per process: each render
         # worker creates the folders of its own files, overlapping with the other's work.
         self._folders: set[str] = set()
@@ -344,9 +346,15 @@ class Publisher:
         self.stage_dir.mkdir()
 
     def _ensure_folder(self, relative: str) -> None:
-        folder = os.path.dirname(relative)
+        folder = relative.rpartition("/")[0]
         if folder and folder not in self._folders:
-            os.makedirs(self.stage_dir / folder, exist_ok=True)
+            try:
+                # Most folders are new, in a parent that already exists: one system call.
+                os.mkdir(self._stage_prefix + folder)
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(self._stage_prefix + folder, exist_ok=True)
             self._folders.add(folder)
 
     def write(self, relative: str, data: bytes | list[bytes]) -> None:
@@ -354,7 +362,7 @@ class Publisher:
         check_output_path(relative)
         self._ensure_folder(relative)
         pieces = [data] if isinstance(data, bytes) else data
-        descriptor = os.open(self.stage_dir / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        descriptor = os.open(self._stage_prefix + relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             for piece in pieces:
                 view = memoryview(piece)
@@ -369,7 +377,7 @@ class Publisher:
         """Bring an unchanged file into the staged output: a hard link when swapping, nothing in place."""
         if self.swap:
             self._ensure_folder(relative)
-            os.link(self.state.output_dir / relative, self.stage_dir / relative)
+            os.link(self.state.output_dir / relative, self._stage_prefix + relative)
         self.unchanged += 1
 
     def carry_over_all(self, paths: Collection[str]) -> None:
