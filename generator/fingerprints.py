@@ -32,7 +32,13 @@ def _digest(*parts: str) -> str:
 
 
 def _text_parts(text: Text | None) -> tuple[str, ...]:
-    return (text.source, text.plain, text.html) if text is not None else ("\x01",)
+    if text is None:
+        return ("\x01",)
+    # Most text has no markup, so its three forms are equal. A form equal to the
+    # one before it is digested as a one-character marker.
+    plain = "\x03" if text.plain == text.source else text.plain
+    html = "\x03" if text.html == text.plain else text.html
+    return (text.source, plain, html)
 
 
 def paper_digest(paper: Paper) -> str:
