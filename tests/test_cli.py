@@ -196,7 +196,11 @@ def test_sigterm_stops_build_and_workers(tmp_path: Path) -> None:
         [sys.executable, "-m", "generator", "build", "-q", "-j", "2", "--config", str(site / "site.yaml")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
-    time.sleep(1.5)
+    # Stopped once rendering has begun, when the staging folder appears.
+    deadline = time.monotonic() + 60
+    while not (site / "._site.staging").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
