@@ -25,6 +25,7 @@ INDEX_VERSION = 1
 DOCS_PER_CHUNK = 500
 PREFIX_LENGTH = 2
 _TOKEN = re.compile(r"[^\W_]+")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 # Words so common in abstracts that their shards would be large and useless.
 STOP_WORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were which with we our".split()
@@ -42,7 +43,9 @@ def normalise(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Split normalised text into index words."""
-    return _TOKEN.findall(normalise(text))
+    text = normalise(text)
+    # For ASCII text both patterns find the same words, and this one is faster.
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
 def shard_name(term: str) -> str:
@@ -50,15 +53,22 @@ def shard_name(term: str) -> str:
     return term[:PREFIX_LENGTH].encode("utf-8").hex()
 
 
-def _paper_terms(paper: Paper) -> set[str]:
+def _paper_terms(paper: Paper, names: dict[str, list[str]] | None = None) -> set[str]:
+    """Return the index words of a paper; ``names`` keeps the words of names and venues, which papers share."""
+    if names is None:
+        names = {}
     words: set[str] = set()
     words.update(tokens(paper.title.plain))
-    for person in paper.people:
-        words.update(tokens(person.display))
+    shared = [person.display for person in paper.people]
     if paper.venue is not None:
-        words.update(tokens(paper.venue.plain))
+        shared.append(paper.venue.plain)
     if paper.venue_series is not None:
-        words.update(tokens(paper.venue_series.name))
+        shared.append(paper.venue_series.name)
+    for text in shared:
+        found = names.get(text)
+        if found is None:
+            found = names[text] = tokens(text)
+        words.update(found)
     if paper.year:
         words.add(str(paper.year))
     if paper.abstract is not None:
@@ -119,8 +129,9 @@ def build_search_index(site: Site, config: SiteConfig) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     postings: dict[str, list[int]] = defaultdict(list)
     papers = index_order(site.papers)
+    names: dict[str, list[str]] = {}
     for doc_id, paper in enumerate(papers):
-        for term in _paper_terms(paper):
+        for term in _paper_terms(paper, names):
             postings[term].append(doc_id)
 
     shards: dict[str, dict[str, list[int]]] = defaultdict(dict)

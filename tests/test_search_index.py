@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import make_site
 from generator.config import load_config
 from generator.diagnostics import Report
 from generator.model import Paper, Site, Text
-from generator.search_index import IndexFiles, build_search_index, shard_name, update_search_index
+from generator.search_index import IndexFiles, build_search_index, normalise, shard_name, tokens, update_search_index
 
 from .conftest import REPO
 
@@ -29,6 +33,17 @@ class _Published:
     def read(self, path: str) -> bytes | None:
         self.reads.append(path)
         return self.files.get(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=40))
+def test_tokens_match_unicode_pattern(text: str) -> None:
+    # ASCII text takes a faster pattern, which must find the words the browser's pattern finds.
+    assert tokens(text) == re.findall(r"[^\W_]+", normalise(text))
+
+
+def test_tokens_of_mixed_text() -> None:
+    assert tokens("Über-Graphs_and C++ in 2024") == ["uber", "graphs", "and", "c", "in", "2024"]
 
 
 @pytest.fixture(scope="module")
