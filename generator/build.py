@@ -784,6 +784,12 @@ def _render_all(
                 if progress:
                     progress(len(results), len(plans))
             return results, 0
+        if len(plans) >= papers:
+            # Most pages list papers, so without this every worker would render the
+            # list entries and digests of nearly every paper. This process does it
+            # once, while the search index is computed in its own process.
+            renderer.render_items()
+            fingerprints.fingerprinter.digest_papers()
         context = multiprocessing.get_context("fork")
         # Small chunks keep both workers busy to the end and the progress bar moving.
         size = max(50, min(1000, len(plans) // (jobs * 8))) if len(plans) >= _PARALLEL_PAGES else 1

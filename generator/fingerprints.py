@@ -115,6 +115,11 @@ class Fingerprinter:
         papers = {paper.key: self._paper_digest(paper) for paper in self.site.papers}
         return papers, {kind: self._list_digest(kind) for kind in _KEPT_LISTS}
 
+    def digest_papers(self) -> None:
+        """Compute the digest of every paper now, so that forked workers and copies share them."""
+        for paper in self.site.papers:
+            self._paper_digest(paper)
+
     def _paper_digest(self, paper: Paper) -> str:
         digest = self._paper_digests.get(paper.key)
         if digest is None:

@@ -230,6 +230,11 @@ class Renderer:
             self._items[paper.key] = item
         return item
 
+    def render_items(self) -> None:
+        """Render the list entry of every paper now, up to the number kept, so that forked workers share them."""
+        for paper in itertools.islice(self.site.papers, CACHED_ITEMS):
+            self.paper_item(paper)
+
     def template_digests(self) -> dict[str, str]:
         """Return, for each page template, a digest of it, every template it uses, and the site words."""
         words = repr(sorted(self.words.items()))
