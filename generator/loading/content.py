@@ -90,25 +90,14 @@ def find_content_files(config: SiteConfig, report: Report) -> ContentFiles:
     return ContentFiles(tuple(bib), tuple(papers), tuple(profiles), venues)
 
 
-def _load_paper_records(config: SiteConfig, paths: tuple[str, ...], jobs: int, report: Report, cache: PaperCache) -> list[Paper]:
-    """Read the YAML paper records in file order, reusing the papers of files whose text did not change."""
+def _read_paper_records(config: SiteConfig, paths: tuple[str, ...], report: Report) -> list[tuple[str, str]]:
+    """Return the path and text of each readable YAML paper record, in file order."""
     texts: list[tuple[str, str]] = []
     for relative in paths:
         text = read_text(config, relative, config.limits.max_yaml_bytes, report)
         if text is not None:
             texts.append((relative, text))
-    keys = [cache.key("record", relative, text) for relative, text in texts]
-    limits = config.limits
-
-    def make(index: int) -> LoadedPaper:
-        return make_record(*texts[index], limits)
-
-    papers: list[Paper] = []
-    for paper, diagnostics in make_papers(keys, make, cache, jobs):
-        report.items.extend(diagnostics)
-        if paper is not None:
-            papers.append(paper)
-    return papers
+    return texts
 
 
 def _parse_segments(segments: list[str]) -> list[tuple[str, object]]:
@@ -173,7 +162,7 @@ def load_content(
                     line = line_of(series) if line_of and series else None
                     report.error(Location(files.venues, line), f"{key_path}: {message}" if key_path else message)
 
-    content.papers.extend(_load_paper_records(config, files.papers, jobs, report, papers_cache))
+    records = _read_paper_records(config, files.papers, report)
 
     for relative in files.profiles:
         text = read_text(config, relative, config.limits.max_yaml_bytes, report)
@@ -197,25 +186,34 @@ def load_content(
 
     resolved = resolve_entries(bib_files, report)
     del bib_files
-    keys = [_entry_key(entry, papers_cache) for entry in resolved]
+    # YAML records and BibTeX entries become papers in one pass, which keeps
+    # every worker busy until the last paper instead of twice waiting for the slowest.
+    first_entry = len(records)
+    keys = [papers_cache.key("record", relative, text) for relative, text in records]
+    keys += [_entry_key(entry, papers_cache) for entry in resolved]
     locations = [entry.location for entry in resolved]
     entries: list[RawEntry | None] = list(resolved)
     del resolved
     limits = config.limits
 
     def make(index: int) -> LoadedPaper:
-        entry = entries[index]
+        if index < first_entry:
+            return make_record(*records[index], limits)
+        entry = entries[index - first_entry]
         assert entry is not None
         entry_report = Report()
         return entry_to_paper(entry, limits, entry_report), entry_report.items
 
     def release(index: int) -> None:
         # Entries are dropped as they become papers, so both never exist in full at once.
-        entries[index] = None
+        if index >= first_entry:
+            entries[index - first_entry] = None
 
     def relocate(index: int, loaded: LoadedPaper) -> LoadedPaper:
-        # The key leaves out the entry's line, so that adding an entry above others keeps them cached.
-        location = locations[index]
+        # An entry's key leaves out its line, so that adding an entry above others keeps them cached.
+        if index < first_entry:
+            return loaded
+        location = locations[index - first_entry]
         paper, diagnostics = loaded
         if paper is not None:
             paper.location = location
