@@ -41,7 +41,7 @@ from .rendering import (
     DEFAULT_TEMPLATES, SITE_PLANS, TEMPLATE_FOR, PagePlan, RenderError, Renderer, paper_plans, plan_pages, plan_subjects, venue_year_plans,
 )
 from .search_index import IndexFiles, build_search_index, update_search_index
-from .writing import ForeignOutput, Manifest, OutputBusy, OutputState, Publisher, content_digest
+from .writing import ForeignOutput, Manifest, OutputBlocked, OutputBusy, OutputState, Publisher, content_digest
 
 if TYPE_CHECKING:
     from .loading.bibtex import SegmentCache
@@ -242,6 +242,10 @@ def build_site(
     except (ForeignOutput, OutputBusy) as exc:
         report.error(Location(str(config.output_dir)), str(exc))
         raise BuildFailed(report, "the output folder was not replaced") from exc
+    except OSError as exc:
+        # The state folder is created beside the output folder, whose parent may not be writable.
+        report.error(Location(str(exc.filename or config.output_dir)), f"cannot write there: {exc.strerror or exc}")
+        raise BuildFailed(report, "the output folder was not replaced") from exc
     try:
         state.recover()
         inputs = scan_inputs(config)
@@ -257,6 +261,9 @@ def build_site(
         gc.disable()
         try:
             return _build(_Run(config, strict, jobs, progress, timer, report, state, inputs, clean))
+        except OutputBlocked as exc:
+            report.error(Location(str(config.output_dir)), str(exc))
+            raise BuildFailed(report, "the output folder was not changed") from exc
         finally:
             if collecting:
                 gc.enable()

@@ -182,6 +182,11 @@ def build(
     except KeyboardInterrupt:
         click.echo("\nBuild interrupted; the previous output is unchanged or is completed by the next build.", err=True)
         sys.exit(130)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"{where}error: {exc.strerror or exc}", err=True)
+        click.echo("Build failed: a file could not be written; the previous output is unchanged or is completed by the next build.", err=True)
+        sys.exit(1)
     _print_report(result.report)
     elapsed = time.perf_counter() - started
     if profile:

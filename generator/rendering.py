@@ -233,7 +233,10 @@ class Renderer:
     def render_items(self) -> None:
         """Render the list entry of every paper now, up to the number kept, so that forked workers share them."""
         for paper in itertools.islice(self.site.papers, CACHED_ITEMS):
-            self.paper_item(paper)
+            try:
+                self.paper_item(paper)
+            except Exception as exc:
+                raise render_error(exc, f"the list entry of paper '{paper.key}'", None) from exc
 
     def template_digests(self) -> dict[str, str]:
         """Return, for each page template, a digest of it, every template it uses, and the site words."""
@@ -242,8 +245,10 @@ class Renderer:
         for name in sorted(set(TEMPLATE_FOR.values())):
             hasher = hashlib.blake2b(words.encode("utf-8"), digest_size=16)
             for dependency in sorted(self._template_closure(f"{name}.html")):
-                source, _filename, _uptodate = self.env.loader.get_source(self.env, dependency)  # type: ignore[union-attr]
-                hasher.update(dependency.encode("utf-8") + b"\0" + source.encode("utf-8") + b"\0")
+                found = self._source(dependency)
+                # A missing template (``{% include ... ignore missing %}``) counts too: adding it changes the pages.
+                text = b"\1" if found is None else found[0].encode("utf-8")
+                hasher.update(dependency.encode("utf-8") + b"\0" + text + b"\0")
             digests[name] = hasher.hexdigest()
         return digests
 
@@ -255,11 +260,22 @@ class Renderer:
             if current in seen:
                 continue
             seen.add(current)
-            source, filename, _uptodate = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            found = self._source(current)
+            if found is None:
+                continue
+            source, filename = found
             for referenced in jinja2.meta.find_referenced_templates(self.env.parse(source, current, filename)):
                 if referenced is not None:
                     pending.append(referenced)
         return seen
+
+    def _source(self, name: str) -> tuple[str, str | None] | None:
+        """Return the source and file name of a template, or None when no template has that name."""
+        try:
+            source, filename, _uptodate = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            return None
+        return source, filename
 
     def url_of(self, item: Paper | Author | Venue, year: int | None = None) -> str:
         """Return the URL of a paper, author or venue page (or a venue's year page)."""
@@ -299,11 +315,11 @@ class Renderer:
         template = self.env.get_template(f"{TEMPLATE_FOR[kind]}.html")
         try:
             return _encode_batches(template.generate(context))
-        except jinja2.TemplateError as exc:
-            error = RenderError(f"{exc} (while rendering {plan.output_path})")
-            error.filename = getattr(exc, "filename", None) or template.filename
-            error.lineno = getattr(exc, "lineno", None)
-            raise error from exc
+        except RenderError:
+            raise
+        except Exception as exc:
+            # Any error inside a template, such as a division by zero, is the template's.
+            raise render_error(exc, plan.output_path, template.filename) from exc
 
     def _bib_papers(self, plan: PagePlan) -> list[Paper]:
         if plan.kind == "bib_site":
@@ -333,10 +349,46 @@ class Renderer:
 
 
 class RenderError(Exception):
-    """A template failed to render; the message names the page, ``filename`` the template."""
+    """A template failed to render; the message names the page, ``filename`` and ``lineno`` the template line."""
 
     filename: str | None = None
     lineno: int | None = None
+
+
+def render_error(exc: Exception, target: str, filename: str | None) -> RenderError:
+    """Describe an error raised while rendering ``target``, at the innermost template line in its traceback.
+
+    ``filename`` is the template to name when the traceback has no template frame.
+    """
+    message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+    error = RenderError(f"{message} (while rendering {target})")
+    error.filename = getattr(exc, "filename", None)
+    error.lineno = getattr(exc, "lineno", None)
+    if error.filename is None:
+        error.filename, error.lineno = _template_frame(exc)
+    if error.filename is None:
+        error.filename = filename
+    return error
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
+    """Return the file and line of the innermost template frame in the traceback of ``exc``.
+
+    Jinja2 puts ``__jinja_template__`` in the globals of the code it compiles
+    from a template, and ``__jinja_exception__`` in those of the frames it
+    rewrites for a traceback. Its own traceback rewriting reads the same names.
+    """
+    found: tuple[str | None, int | None] = (None, None)
+    frame = exc.__traceback__
+    while frame is not None:
+        names = frame.tb_frame.f_globals
+        template = names.get("__jinja_template__")
+        if template is not None:
+            found = (template.filename, template.get_corresponding_lineno(frame.tb_lineno))
+        elif "__jinja_exception__" in names:
+            found = (frame.tb_frame.f_code.co_filename, frame.tb_lineno)
+        frame = frame.tb_next
+    return found
 
 
 TEMPLATE_FOR = {

@@ -50,6 +50,10 @@ class OutputBusy(Exception):
     """Another build is writing the same output folder."""
 
 
+class OutputBlocked(Exception):
+    """A file in the published output is where a folder of the new output must go."""
+
+
 class UnsafePath(ValueError):
     """An output path that would leave the output folder or is not portable."""
 
@@ -405,6 +409,8 @@ class Publisher:
                 delete_in_background(state.previous_dir)
             return
         assert self.previous is not None
+        staged = list(staged)
+        _check_folders_free(state.output_dir, staged)
         removed = []
         files = manifest.files
         for relative in sorted(path for path in self.previous.files if path not in files):
@@ -488,6 +494,23 @@ def _outside_output(root: str, target: Path) -> bool:
         return False
     logger.warning("%s was not changed, because a symbolic link leads it out of the output folder", target)
     return True
+
+
+def _check_folders_free(root: Path, staged: list[str]) -> None:
+    """Raise ``OutputBlocked`` when a file under ``root`` has the path of a folder that a staged file needs.
+
+    Checked before the update is committed: a committed update that cannot
+    be applied would fail every later build.
+    """
+    checked: set[str] = set()
+    for relative in staged:
+        folder = relative.rpartition("/")[0]
+        while folder and folder not in checked:
+            checked.add(folder)
+            path = root / folder
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise OutputBlocked(f"{path} is a file where the new output needs a folder; move it away and build again")
+            folder = folder.rpartition("/")[0]
 
 
 def _remove_empty_folders(root: Path, deleted: list[str]) -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
-from .conftest import copy_demo, make_site
+from .conftest import REPO, copy_demo, make_site
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -120,6 +120,76 @@ def test_template_error_has_file_and_line(tmp_path: Path) -> None:
     assert "templates/404.html:4: error: template error: expected token 'end of print statement'" in result.stderr
     assert "Traceback" not in result.output
     assert not (site / "_site").exists()
+
+
+def test_included_template_error_line(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    make_site(site, {
+        "templates/_part.html": "<p>part</p>\n{{ missing_name }}\n",
+        "templates/404.html": '{% extends "base.html" %}\n{% block content %}\n{% include "_part.html" %}\n{% endblock %}\n',
+    })
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"])
+    assert result.exit_code == 1
+    assert "templates/_part.html:2: error: template error: 'missing_name' is undefined (while rendering 404.html)" in result.stderr
+    assert not (site / "_site").exists()
+
+
+def test_macro_runtime_error_line(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    macros = (REPO / "templates/_macros.html").read_text(encoding="utf-8")
+    broken = macros.replace("{{ venue_line(paper) }}</div>", "{{ venue_line(paper) }}{{ 1 // 0 }}</div>", 1)
+    assert broken != macros
+    line = broken.splitlines().index(next(text for text in broken.splitlines() if "1 // 0" in text)) + 1
+    make_site(site, {"templates/_macros.html": broken})
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "1"])
+    assert result.exit_code == 1
+    assert f"templates/_macros.html:{line}: error: template error: ZeroDivisionError: integer division or modulo by zero" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_list_entry_error_line(tmp_path: Path) -> None:
+    # Enough papers for the parallel build, which renders list entries before the workers start.
+    entries = "".join(f"@article{{k{i}, title = {{Paper {i}}}, author = {{Ada Lovelace}}, journal = {{J}}, year = {{2020}}}}\n" for i in range(300))
+    macros = (REPO / "templates/_macros.html").read_text(encoding="utf-8")
+    broken = macros.replace("{{ venue_line(paper) }}</div>", "{{ venue_line(paper) }}{{ entry_name }}</div>", 1)
+    line = broken.splitlines().index(next(text for text in broken.splitlines() if "entry_name" in text)) + 1
+    site = make_site(tmp_path, {"site.yaml": "title: Many\n", "content/many.bib": entries, "templates/_macros.html": broken})
+    result = CliRunner().invoke(main, ["build", "--config", str(site / "site.yaml"), "-j", "2"])
+    assert result.exit_code == 1
+    assert f"templates/_macros.html:{line}: error: template error: 'entry_name' is undefined" in result.stderr
+
+
+def test_file_blocking_new_folder(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    out = site / "_site"
+    command = ["build", "--config", str(site / "site.yaml"), "-j", "1"]
+    assert CliRunner().invoke(main, command).exit_code == 0
+    (out / "authors/brand-new-person").write_text("mine\n", encoding="utf-8")
+    before = _snapshot(out)
+    record = site / "content/papers/spikingssms.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("authors:\n", "authors:\n  - Brand New Person\n", 1), encoding="utf-8")
+    for _attempt in range(2):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1
+        assert f"{out / 'authors/brand-new-person'} is a file where the new output needs a folder" in result.stderr
+        assert "Traceback" not in result.output
+        assert _snapshot(out) == before
+    (out / "authors/brand-new-person").unlink()
+    assert CliRunner().invoke(main, command).exit_code == 0
+    assert (out / "authors/brand-new-person/index.html").is_file()
+
+
+def test_optional_include_follows_file(tmp_path: Path) -> None:
+    site = copy_demo(tmp_path)
+    make_site(site, {"templates/404.html": '{% extends "base.html" %}\n{% block content %}\n{% include "_extra.html" ignore missing %}<p>lost</p>\n{% endblock %}\n'})
+    command = ["build", "--config", str(site / "site.yaml"), "-j", "1"]
+    assert CliRunner().invoke(main, command).exit_code == 0
+    assert "<p>lost</p>" in (site / "_site/404.html").read_text(encoding="utf-8")
+    make_site(site, {"templates/_extra.html": "<p>extra part</p>\n"})
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0
+    assert "<p>extra part</p>" in (site / "_site/404.html").read_text(encoding="utf-8")
+    assert "(1 written," in result.stdout
 
 
 def test_clean_rewrites_every_file(tmp_path: Path) -> None:
