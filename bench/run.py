@@ -633,7 +633,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="default template copied into each site's templates/ for the template-change "
                              "rebuild; '' copies none (default: base.html)")
     parser.add_argument("--timeout", type=float, default=3600, help="limit per build in seconds (default: 3600)")
-    parser.add_argument("--work-dir", type=Path, help="folder for sites and outputs (default: a new temporary folder)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="folder for sites and outputs; only its n<papers> subfolders are deleted at the end "
+                             "(default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the sites, outputs and build logs")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
@@ -661,6 +663,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep:
             log(f"kept sites, outputs and logs in {work}")
+        elif args.work_dir:
+            # A folder the user named may hold other files: only this run's folders go.
+            for papers in args.sizes:
+                shutil.rmtree(work / f"n{papers}", ignore_errors=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
 
