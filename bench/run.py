@@ -219,6 +219,17 @@ def run_measured(command: list[str], cwd: Path, env: dict[str, str], log_dir: Pa
     )
 
 
+def settle_disk() -> None:
+    """Write every file that earlier steps left in the page cache to disk, before the next step is timed.
+
+    Otherwise the kernel writes them back while the next step runs, on the
+    same cores: after a 10,000-paper build, `cp -r` and Hugo, that is
+    several hundred MB.
+    """
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def probe_file_creation(folder: Path, count: int = PROBE_FILES) -> float:
     """Create ``count`` empty files in the new folder ``folder``; return microseconds per file.
 
@@ -406,6 +417,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
 
     command = [args.python, "-m", "generator", "build", "--config", str(site / "site.yaml"), "--out", str(out)]
     probes = root / "probes"
+    settle_disk()
     result.create_micros["cold"] = probe_file_creation(probes / "cold")
     log(f"N={papers}: cold bibfolio build")
     result.cold = run_measured(command + (["--profile"] if profile else []), REPO_DIR, env, logs, "cold", args.timeout)
@@ -414,6 +426,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
         log(f"  {result.cold.wall_seconds:.2f} s, {result.cold.max_rss_kib / 1024:.0f} MiB peak (largest process), "
             f"{result.output.files} files")
         copy_target = root / "out-copy"
+        settle_disk()
         result.create_micros["cp -r"] = probe_file_creation(probes / "cp")
         copy_started = time.perf_counter()
         copied = subprocess.run(["cp", "-r", str(out), str(copy_target)], capture_output=True, text=True)
@@ -429,6 +442,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
         log(f"N={papers}: Hugo build")
         hugo_env = dict(env, HUGO_CACHEDIR=str(root / "hugo-cache"))
         hugo_command = [hugo, "--source", str(root / "hugo"), "--destination", str(root / "hugo-out"), "--quiet"]
+        settle_disk()
         result.create_micros["Hugo"] = probe_file_creation(probes / "hugo")
         result.hugo = run_measured(hugo_command, root, hugo_env, logs, "hugo", args.timeout)
         if result.hugo.ok:
@@ -455,6 +469,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
             result.rebuilds[name] = "skipped: the site has no templates/ folder"
             continue
         log(f"N={papers}: rebuild, {name}" + (f" ({changed})" if changed else ""))
+        settle_disk()
         measurement = run_measured(command, REPO_DIR, env, logs, name.replace(" ", "-"), args.timeout)
         result.rebuilds[name] = measurement
         if measurement.ok:
