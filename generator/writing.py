@@ -509,7 +509,7 @@ def _check_folders_free(root: Path, staged: list[str]) -> None:
             checked.add(folder)
             path = root / folder
             if path.is_symlink() or (path.exists() and not path.is_dir()):
-                raise OutputBlocked(f"{path} is a file where the new output needs a folder; move it away and build again")
+                raise OutputBlocked(f"{path} is a file or link where the new output needs a folder; move it away and build again")
             folder = folder.rpartition("/")[0]
 
 

@@ -171,7 +171,7 @@ def test_file_blocking_new_folder(tmp_path: Path) -> None:
     for _attempt in range(2):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1
-        assert f"{out / 'authors/brand-new-person'} is a file where the new output needs a folder" in result.stderr
+        assert f"{out / 'authors/brand-new-person'} is a file or link where the new output needs a folder" in result.stderr
         assert "Traceback" not in result.output
         assert _snapshot(out) == before
     (out / "authors/brand-new-person").unlink()
