@@ -230,15 +230,17 @@ def settle_disk() -> None:
         os.sync()
 
 
-def probe_file_creation(folder: Path, count: int = PROBE_FILES) -> float:
-    """Create ``count`` empty files in the new folder ``folder``; return microseconds per file.
+def probe_file_creation(parent: Path, name: str, count: int = PROBE_FILES) -> float:
+    """Create ``count`` empty files in a new folder under ``parent``; return microseconds per file.
 
     Some file systems create files far more slowly for minutes after many
     were deleted (ext4 without a journal skips recently freed inodes one by
     one). The probe shows the state of the disk that a timed step met. Its
     files are left in place, because deleting them would slow the next step.
     """
-    folder.mkdir(parents=True)
+    parent.mkdir(parents=True, exist_ok=True)
+    # A new folder each time, also when a kept work folder is used again.
+    folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=parent))
     started = time.perf_counter()
     for index in range(count):
         os.close(os.open(folder / f"f{index}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
@@ -417,8 +419,10 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
 
     command = [args.python, "-m", "generator", "build", "--config", str(site / "site.yaml"), "--out", str(out)]
     probes = root / "probes"
+    if out.exists():
+        result.notes.append(f"{out} existed before the cold build (a kept --work-dir used again), so that build was not cold")
     settle_disk()
-    result.create_micros["cold"] = probe_file_creation(probes / "cold")
+    result.create_micros["cold"] = probe_file_creation(probes, "cold")
     log(f"N={papers}: cold bibfolio build")
     result.cold = run_measured(command + (["--profile"] if profile else []), REPO_DIR, env, logs, "cold", args.timeout)
     if result.cold.ok:
@@ -427,7 +431,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
             f"{result.output.files} files")
         copy_target = root / "out-copy"
         settle_disk()
-        result.create_micros["cp -r"] = probe_file_creation(probes / "cp")
+        result.create_micros["cp -r"] = probe_file_creation(probes, "cp")
         copy_started = time.perf_counter()
         copied = subprocess.run(["cp", "-r", str(out), str(copy_target)], capture_output=True, text=True)
         result.copy_seconds = time.perf_counter() - copy_started
@@ -443,7 +447,7 @@ def run_size(papers: int, args: argparse.Namespace, work: Path, hugo: str | None
         hugo_env = dict(env, HUGO_CACHEDIR=str(root / "hugo-cache"))
         hugo_command = [hugo, "--source", str(root / "hugo"), "--destination", str(root / "hugo-out"), "--quiet"]
         settle_disk()
-        result.create_micros["Hugo"] = probe_file_creation(probes / "hugo")
+        result.create_micros["Hugo"] = probe_file_creation(probes, "hugo")
         result.hugo = run_measured(hugo_command, root, hugo_env, logs, "hugo", args.timeout)
         if result.hugo.ok:
             result.hugo_output = measure_tree(root / "hugo-out")
