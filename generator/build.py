@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 _PARALLEL_PAGES = 400
 # Pages and exports that list every paper of the site.
 _WHOLE_SITE_KINDS = {"home", "paper_list", "bib_site"}
+# Pages that list several papers, each through its list entry and its digest.
+_LISTING_KINDS = {"home", "paper_list", "author", "venue", "venue_year"}
 # Below this many papers, computing the search index in its own process costs more than it saves.
 _PARALLEL_INDEX = 2000
 
@@ -244,7 +246,10 @@ def build_site(
         raise BuildFailed(report, "the output folder was not replaced") from exc
     except OSError as exc:
         # The state folder is created beside the output folder, whose parent may not be writable.
-        report.error(Location(str(exc.filename or config.output_dir)), f"cannot write there: {exc.strerror or exc}")
+        report.error(
+            Location(str(exc.filename or config.output_dir)),
+            f"could not create the build's state beside the output folder ({exc.strerror or exc}); choose an output folder in a writable place",
+        )
         raise BuildFailed(report, "the output folder was not replaced") from exc
     try:
         state.recover()
@@ -791,10 +796,10 @@ def _render_all(
                 if progress:
                     progress(len(results), len(plans))
             return results, 0
-        if len(plans) >= papers:
-            # Most pages list papers, so without this every worker would render the
-            # list entries and digests of nearly every paper. This process does it
-            # once, while the search index is computed in its own process.
+        if sum(1 for plan in plans if plan.kind in _LISTING_KINDS) >= papers:
+            # Without this, every worker would render the list entries and digests
+            # of nearly every paper. This process does it once, while the search
+            # index is computed in its own process.
             renderer.render_items()
             fingerprints.fingerprinter.digest_papers()
         context = multiprocessing.get_context("fork")

@@ -54,7 +54,7 @@ def shard_name(term: str) -> str:
 
 
 def _paper_terms(paper: Paper, names: dict[str, list[str]] | None = None) -> set[str]:
-    """Return the index words of a paper; ``names`` keeps the words of names and venues, which papers share."""
+    """Return the index words of a paper. ``names`` keeps the words of names and venues, which papers share."""
     if names is None:
         names = {}
     words: set[str] = set()

@@ -25,5 +25,5 @@ def test_benchmark_smoke_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert "## bibfolio cold build" in report
     assert "Built 1000 papers" in report
     assert "no change: Built 1000 papers" in report
-    # The disk probe ran before the cold build and the copy; Hugo was skipped.
+    # The disk probe ran before the cold build and the copy, and Hugo was skipped.
     assert re.search(r"^\| 1000 \| \d+ \| \d+ \| n/a \|$", report, re.MULTILINE), report

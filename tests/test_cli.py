@@ -148,8 +148,8 @@ def test_macro_runtime_error_line(tmp_path: Path) -> None:
 
 
 def test_list_entry_error_line(tmp_path: Path) -> None:
-    # Enough papers for the parallel build, which renders list entries before the workers start.
-    entries = "".join(f"@article{{k{i}, title = {{Paper {i}}}, author = {{Ada Lovelace}}, journal = {{J}}, year = {{2020}}}}\n" for i in range(300))
+    # Enough author pages for the parallel build to render list entries before the workers start.
+    entries = "".join(f"@article{{k{i}, title = {{Paper {i}}}, author = {{Writer{i} Person}}, journal = {{J}}, year = {{2020}}}}\n" for i in range(300))
     macros = (REPO / "templates/_macros.html").read_text(encoding="utf-8")
     broken = macros.replace("{{ venue_line(paper) }}</div>", "{{ venue_line(paper) }}{{ entry_name }}</div>", 1)
     line = broken.splitlines().index(next(text for text in broken.splitlines() if "entry_name" in text)) + 1

@@ -186,8 +186,8 @@ def load_content(
 
     resolved = resolve_entries(bib_files, report)
     del bib_files
-    # YAML records and BibTeX entries become papers in one pass, which keeps
-    # every worker busy until the last paper instead of twice waiting for the slowest.
+    # YAML records and BibTeX entries become papers in one pass through one
+    # worker pool, which waits once for its slowest chunk instead of twice.
     first_entry = len(records)
     keys = [papers_cache.key("record", relative, text) for relative, text in records]
     keys += [_entry_key(entry, papers_cache) for entry in resolved]
